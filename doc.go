@@ -1,0 +1,48 @@
+// Package slo tracks service level objectives in process: good and bad
+// events over a rolling window, the error budget they leave, and how fast
+// that budget burns.
+//
+// An [Objective] names a target (say 99.9% of requests succeed) over a
+// rolling window (say 30 days). A [Tracker] counts events for one objective
+// in fixed rings of time buckets, one ring per window it measures, so memory
+// is constant whatever the traffic and recording an event is a couple of
+// atomic operations. [Tracker.Snapshot] derives everything else from those
+// counts:
+//
+//	budget          = (1 - target) * total              allowed failures
+//	remaining       = (budget - failures) / budget      1 untouched, <= 0 exhausted
+//	burn_rate(w)    = (failures(w) / total(w)) / (1 - target)
+//	time_to_exhaust = remaining * window / burn_rate(w)
+//
+// No traffic is not an error: with no events the success ratio is 1, the
+// budget untouched and every burn rate 0. No value this package computes is
+// ever NaN or Inf.
+//
+// # Alerts
+//
+// Two alert rules are evaluated on the same counts. [Tracker.CheckBurnRate]
+// is the simple rule: one [BurnRateAlert] per burn-rate window burning at or
+// above [Objective.BurnRateThreshold]. [Tracker.AlertStates] evaluates the
+// multiwindow, multi-burn-rate policy of the Google SRE Workbook (chapter
+// "Alerting on SLOs"): each [AlertTier] fires only while both its long and
+// its short window burn at or above its factor. [DefaultTiers] are the
+// Workbook's four tiers for a 30-day window, scaled to other windows so each
+// tier still guards the same share of the budget.
+//
+// # Time
+//
+// Reading the system clock costs more than counting an event, so by default
+// a tracker reads a coarse clock that one background goroutine per process
+// advances every few milliseconds (never coarser than a tenth of the
+// tracker's finest bucket, and at most 100ms). An event is therefore placed
+// in its bucket with an error of at most one tick, far below a bucket's
+// width. With [WithClock] every event reads the given clock instead, which
+// makes the tracker exact and lets tests replay a month in milliseconds.
+//
+// # Persistence
+//
+// A tracker can save its buckets to a [Store] and restore them at start, so
+// the window survives restarts. All store I/O happens on a background
+// goroutine; recording never waits for it. See packages store/filestore and
+// store/redisstore.
+package slo

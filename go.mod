@@ -1,0 +1,3 @@
+module github.com/slo-budget-tracker/slo
+
+go 1.24

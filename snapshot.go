@@ -1,0 +1,201 @@
+package slo
+
+import (
+	"math"
+	"time"
+)
+
+// Forever is the [Snapshot.TimeToExhaustion] of a budget that is not being
+// spent. It compares greater than any real duration.
+const Forever = time.Duration(math.MaxInt64)
+
+// A Snapshot is the state of an objective at one instant, derived from its
+// event counts. Every float is finite: with no events the success ratio is
+// 1, the budget untouched and every burn rate 0.
+type Snapshot struct {
+	Name   string
+	Target float64
+	Window time.Duration
+	Time   time.Time // when the snapshot was taken
+
+	// Total and Failures count the events in the SLO window.
+	Total, Failures uint64
+
+	// SuccessRatio is (Total - Failures) / Total over the window.
+	SuccessRatio float64
+
+	// ErrorBudgetRemaining is the share of the window's error budget
+	// (1 - Target) * Total not yet spent: 1 untouched, 0 spent, negative
+	// overspent.
+	ErrorBudgetRemaining float64
+
+	// BurnRate is how fast the budget burns over the whole window: the
+	// error ratio divided by 1 - Target. 1 spends the budget exactly over
+	// the window.
+	BurnRate float64
+
+	// BurnRates holds one sample per burn-rate window of the objective, in
+	// the objective's order.
+	BurnRates []BurnRateSample
+
+	// BurnRateThreshold is the objective's threshold for BurnRates.
+	BurnRateThreshold float64
+
+	// TimeToExhaustion is how long the remaining budget lasts at the pace
+	// of the first burn-rate window (the whole window when there is none):
+	// ErrorBudgetRemaining * Window / burn rate. It is 0 when the budget is
+	// spent and [Forever] when nothing is burning.
+	TimeToExhaustion time.Duration
+
+	// Breached reports whether SuccessRatio is below Target.
+	Breached bool
+
+	// Tiers holds the state of each alert tier of the objective.
+	Tiers []TierState
+
+	// Good and Bad count every event since the tracker was made, windowless:
+	// the counters to export so that a monitoring system can aggregate
+	// replicas. They restart from zero with the process.
+	Good, Bad uint64
+}
+
+// A BurnRateSample is the burn rate over one window.
+type BurnRateSample struct {
+	Window          time.Duration
+	BurnRate        float64
+	Total, Failures uint64
+}
+
+// A BurnRateAlert reports a burn-rate window burning at or above the
+// objective's threshold (the rule of [Tracker.CheckBurnRate]).
+type BurnRateAlert struct {
+	Name      string // the objective's name
+	Window    time.Duration
+	BurnRate  float64
+	Threshold float64
+}
+
+// A TierState is the state of one alert tier at one instant.
+type TierState struct {
+	AlertTier
+	LongBurnRate, ShortBurnRate float64
+	LongTotal, ShortTotal       uint64 // events in each window
+	// Firing reports whether both windows burn at or above the factor and
+	// the long window holds at least the objective's MinEvents.
+	Firing bool
+}
+
+// IsBudgetExhausted reports whether the error budget is spent: events
+// were recorded and ErrorBudgetRemaining is at or below 0.
+func (s Snapshot) IsBudgetExhausted() bool {
+	return s.Total > 0 && s.ErrorBudgetRemaining <= 0
+}
+
+// BurnRateAlerts returns one alert per burn-rate sample at or above the
+// threshold.
+func (s Snapshot) BurnRateAlerts() []BurnRateAlert {
+	var alerts []BurnRateAlert
+	for _, b := range s.BurnRates {
+		if atLeast(b.BurnRate, s.BurnRateThreshold) {
+			alerts = append(alerts, BurnRateAlert{Name: s.Name, Window: b.Window, BurnRate: b.BurnRate, Threshold: s.BurnRateThreshold})
+		}
+	}
+	return alerts
+}
+
+// Firing returns the tiers that are firing.
+func (s Snapshot) Firing() []TierState {
+	var firing []TierState
+	for _, t := range s.Tiers {
+		if t.Firing {
+			firing = append(firing, t)
+		}
+	}
+	return firing
+}
+
+// view is what a snapshot is computed from: the counts in each window and
+// the cumulative counts.
+type view struct {
+	window    map[time.Duration]counts
+	good, bad uint64
+}
+
+func newSnapshot(o Objective, at time.Time, v view) Snapshot {
+	w := v.window[o.Window]
+	s := Snapshot{
+		Name:              o.Name,
+		Target:            o.Target,
+		Window:            o.Window,
+		Time:              at,
+		Total:             w.total(),
+		Failures:          w.bad,
+		SuccessRatio:      successRatio(w),
+		BurnRate:          burnRate(w, o.Target),
+		BurnRateThreshold: o.BurnRateThreshold,
+		Good:              v.good,
+		Bad:               v.bad,
+	}
+	s.ErrorBudgetRemaining = 1 - s.BurnRate
+	s.Breached = s.SuccessRatio < o.Target
+	pace := s.BurnRate
+	for i, bw := range o.BurnRateWindows {
+		c := v.window[bw]
+		sample := BurnRateSample{Window: bw, BurnRate: burnRate(c, o.Target), Total: c.total(), Failures: c.bad}
+		s.BurnRates = append(s.BurnRates, sample)
+		if i == 0 {
+			pace = sample.BurnRate
+		}
+	}
+	s.TimeToExhaustion = timeToExhaustion(s.ErrorBudgetRemaining, o.Window, pace)
+	for _, tier := range o.Tiers {
+		long, short := v.window[tier.LongWindow], v.window[tier.ShortWindow]
+		ts := TierState{
+			AlertTier:     tier,
+			LongBurnRate:  burnRate(long, o.Target),
+			ShortBurnRate: burnRate(short, o.Target),
+			LongTotal:     long.total(),
+			ShortTotal:    short.total(),
+		}
+		ts.Firing = long.total() >= o.MinEvents &&
+			atLeast(ts.LongBurnRate, tier.Factor) && atLeast(ts.ShortBurnRate, tier.Factor)
+		s.Tiers = append(s.Tiers, ts)
+	}
+	return s
+}
+
+func successRatio(c counts) float64 {
+	if c.total() == 0 {
+		return 1
+	}
+	return float64(c.good) / float64(c.total())
+}
+
+// burnRate is the error ratio of c divided by the error budget 1 - target;
+// 0 with no events.
+func burnRate(c counts, target float64) float64 {
+	if c.total() == 0 {
+		return 0
+	}
+	return float64(c.bad) / float64(c.total()) / (1 - target)
+}
+
+func timeToExhaustion(remaining float64, window time.Duration, pace float64) time.Duration {
+	switch {
+	case remaining <= 0:
+		return 0
+	case pace <= 0:
+		return Forever
+	}
+	d := remaining * float64(window) / pace
+	if d >= float64(Forever) {
+		return Forever
+	}
+	return time.Duration(d)
+}
+
+// atLeast reports x >= y, forgiving the rounding of 1 - target: a burn of
+// exactly 14.4 computes as 14.399999999999999 for a target of 0.999.
+func atLeast(x, y float64) bool {
+	return x >= y*(1-1e-9)
+}

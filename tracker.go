@@ -1,0 +1,251 @@
+package slo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A Tracker counts the good and bad events of one [Objective] and derives
+// its error budget and burn rates. It is safe for concurrent use. Recording
+// is lock-free and allocation-free; memory is fixed when the tracker is
+// made, whatever the event rate.
+type Tracker struct {
+	// Hot path. The cumulative counters share a cache line; the bucket
+	// deadline, read by every event and written once per bucket, gets its
+	// own, so counting does not evict it from other cores' caches.
+	good, bad atomic.Uint64 // events since the tracker was made
+	_         [48]byte
+	next      atomic.Int64 // Unix ns at which the finest current bucket ends
+	_         [56]byte
+
+	clock func() time.Time // nil: the process's coarse clock
+	obj   Objective        // with defaults applied
+
+	mu     sync.Mutex
+	rings  []*ring // one per distinct window, shortest first
+	sealed counts  // cumulative counts already added to the rings
+
+	store   *storeLoop // nil without a store
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// An Option configures a [Tracker] (or every tracker of a [Registry]).
+type Option func(*config)
+
+type config struct {
+	clock         func() time.Time
+	store         Store
+	flushInterval time.Duration
+	loadTimeout   time.Duration
+	logger        *slog.Logger
+}
+
+// WithClock makes the tracker read time from now instead of the system
+// clock. now is called on every event and snapshot, so events land in their
+// buckets exactly; tests use it to replay days in milliseconds. now must be
+// safe for concurrent use if the tracker is.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.clock = now }
+}
+
+// WithLogger sets where the tracker logs store failures. The default is
+// slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// NewTracker returns a tracker for o, or the *[ValidationError] of o.
+func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	cfg := config{flushInterval: DefaultFlushInterval, loadTimeout: DefaultLoadTimeout}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	t := &Tracker{obj: o.WithDefaults(), clock: cfg.clock}
+
+	windows := []time.Duration{t.obj.Window}
+	windows = append(windows, t.obj.BurnRateWindows...)
+	for _, tier := range t.obj.Tiers {
+		windows = append(windows, tier.LongWindow, tier.ShortWindow)
+	}
+	slices.Sort(windows)
+	windows = slices.Compact(windows)
+
+	now := t.now()
+	for _, w := range windows {
+		n := bucketsPerWindow
+		if w == t.obj.Window {
+			n = bucketsPerSLOWindow
+		}
+		t.rings = append(t.rings, newRing(w, n, now))
+	}
+	t.next.Store(t.nextBoundary())
+	if t.clock == nil {
+		// A tick of a tenth of the finest bucket misplaces events by at
+		// most a tenth of a bucket's width.
+		coarse.require(time.Duration(t.rings[0].width / 10))
+	}
+	if cfg.store != nil {
+		t.store = startStore(t, cfg)
+	}
+	return t, nil
+}
+
+// Objective returns the tracker's objective, with defaults applied.
+func (t *Tracker) Objective() Objective {
+	return t.obj.WithDefaults() // copies the slices
+}
+
+// RecordSuccess counts one good event.
+func (t *Tracker) RecordSuccess() {
+	t.tick()
+	t.good.Add(1)
+}
+
+// RecordFailure counts one bad event: one that spends error budget.
+func (t *Tracker) RecordFailure() {
+	t.tick()
+	t.bad.Add(1)
+}
+
+// Record counts one event, good or bad.
+func (t *Tracker) Record(good bool) {
+	t.tick()
+	if good {
+		t.good.Add(1)
+	} else {
+		t.bad.Add(1)
+	}
+}
+
+// RecordN counts good and bad events at once, for callers that aggregate.
+func (t *Tracker) RecordN(good, bad uint64) {
+	t.tick()
+	if good != 0 {
+		t.good.Add(good)
+	}
+	if bad != 0 {
+		t.bad.Add(bad)
+	}
+}
+
+// tick moves the rings on when the current bucket has ended. Events are
+// counted after it, so an event lands in the bucket current at its time.
+func (t *Tracker) tick() {
+	var now int64
+	if t.clock == nil {
+		now = coarse.load()
+	} else {
+		now = t.clock().UnixNano()
+	}
+	if now >= t.next.Load() {
+		t.advance(now)
+	}
+}
+
+// advance is tick's slow path, taken once per bucket.
+func (t *Tracker) advance(now int64) {
+	t.mu.Lock()
+	if now >= t.next.Load() {
+		t.sync(now)
+	}
+	t.mu.Unlock()
+}
+
+// sync adds the events counted since the last sync to the current buckets,
+// where they belong (any event after a bucket's end would have moved the
+// rings on first), then moves the rings on to now. t.mu must be held.
+func (t *Tracker) sync(now int64) {
+	c := counts{good: t.good.Load(), bad: t.bad.Load()}
+	if d := (counts{c.good - t.sealed.good, c.bad - t.sealed.bad}); d != (counts{}) {
+		for _, r := range t.rings {
+			r.add(d)
+		}
+		t.sealed = c
+	}
+	for _, r := range t.rings {
+		r.advance(now)
+	}
+	t.next.Store(t.nextBoundary())
+}
+
+func (t *Tracker) nextBoundary() int64 {
+	next := t.rings[0].next()
+	for _, r := range t.rings[1:] {
+		next = min(next, r.next())
+	}
+	return next
+}
+
+// now reads the precise time: the injected clock, or the coarse clock's
+// timeline (wall time at its start plus monotonic time since) read exactly.
+func (t *Tracker) now() int64 {
+	if t.clock != nil {
+		return t.clock().UnixNano()
+	}
+	return coarse.precise()
+}
+
+// ringFor returns the ring measuring window w.
+func (t *Tracker) ringFor(w time.Duration) *ring {
+	for _, r := range t.rings {
+		if r.window == w {
+			return r
+		}
+	}
+	panic(fmt.Sprintf("slo: no ring for window %v", w)) // unreachable: NewTracker made one per window
+}
+
+// Snapshot returns the objective's state now. It costs a few hundred
+// nanoseconds per window, whatever the number of events recorded.
+func (t *Tracker) Snapshot() Snapshot {
+	now := t.now()
+	v := view{window: make(map[time.Duration]counts, len(t.rings))}
+	t.mu.Lock()
+	t.sync(now)
+	for _, r := range t.rings {
+		v.window[r.window] = r.sum
+	}
+	t.mu.Unlock()
+	v.good, v.bad = t.good.Load(), t.bad.Load()
+	return newSnapshot(t.obj, time.Unix(0, now), v)
+}
+
+// CheckBurnRate returns one alert per burn-rate window burning at or above
+// the objective's BurnRateThreshold, shortest window first.
+func (t *Tracker) CheckBurnRate() []BurnRateAlert {
+	return t.Snapshot().BurnRateAlerts()
+}
+
+// AlertStates returns the state of every alert tier of the objective's
+// multiwindow, multi-burn-rate policy, firing or not.
+func (t *Tracker) AlertStates() []TierState {
+	return t.Snapshot().Tiers
+}
+
+// Close saves the tracker's state to its store, if it has one, and stops
+// saving. It waits for the save until ctx ends. Events recorded after Close
+// are counted but no longer saved. Close is safe to call more than once.
+func (t *Tracker) Close(ctx context.Context) error {
+	t.closeMu.Lock()
+	defer t.closeMu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	if t.store == nil {
+		return nil
+	}
+	return t.store.close(ctx)
+}
