@@ -150,7 +150,8 @@ func scaleDuration(d time.Duration, scale float64) time.Duration {
 }
 
 // WithDefaults returns a copy of o with zero fields set to their defaults:
-// Window [DefaultWindow], BurnRateWindows [DefaultBurnRateWindows],
+// Window [DefaultWindow], BurnRateWindows those of [DefaultBurnRateWindows]
+// that fit in Window,
 // BurnRateThreshold [DefaultBurnRateThreshold], and Tiers
 // DefaultTiers(Window). Slices are copied, so the result shares no memory
 // with o.
@@ -159,9 +160,15 @@ func (o Objective) WithDefaults() Objective {
 		o.Window = DefaultWindow
 	}
 	if o.BurnRateWindows == nil {
-		o.BurnRateWindows = DefaultBurnRateWindows
+		o.BurnRateWindows = []time.Duration{}
+		for _, w := range DefaultBurnRateWindows {
+			if w <= o.Window {
+				o.BurnRateWindows = append(o.BurnRateWindows, w)
+			}
+		}
+	} else {
+		o.BurnRateWindows = slices.Clone(o.BurnRateWindows)
 	}
-	o.BurnRateWindows = slices.Clone(o.BurnRateWindows)
 	if o.BurnRateThreshold == 0 {
 		o.BurnRateThreshold = DefaultBurnRateThreshold
 	}

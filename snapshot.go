@@ -2,6 +2,7 @@ package slo
 
 import (
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -121,7 +122,7 @@ type view struct {
 	good, bad uint64
 }
 
-func newSnapshot(o Objective, at time.Time, v view) Snapshot {
+func newSnapshot(o Objective, budget float64, at time.Time, v view) Snapshot {
 	w := v.window[o.Window]
 	s := Snapshot{
 		Name:              o.Name,
@@ -131,7 +132,7 @@ func newSnapshot(o Objective, at time.Time, v view) Snapshot {
 		Total:             w.total(),
 		Failures:          w.bad,
 		SuccessRatio:      successRatio(w),
-		BurnRate:          burnRate(w, o.Target),
+		BurnRate:          burnRate(w, budget),
 		BurnRateThreshold: o.BurnRateThreshold,
 		Good:              v.good,
 		Bad:               v.bad,
@@ -141,7 +142,7 @@ func newSnapshot(o Objective, at time.Time, v view) Snapshot {
 	pace := s.BurnRate
 	for i, bw := range o.BurnRateWindows {
 		c := v.window[bw]
-		sample := BurnRateSample{Window: bw, BurnRate: burnRate(c, o.Target), Total: c.total(), Failures: c.bad}
+		sample := BurnRateSample{Window: bw, BurnRate: burnRate(c, budget), Total: c.total(), Failures: c.bad}
 		s.BurnRates = append(s.BurnRates, sample)
 		if i == 0 {
 			pace = sample.BurnRate
@@ -152,8 +153,8 @@ func newSnapshot(o Objective, at time.Time, v view) Snapshot {
 		long, short := v.window[tier.LongWindow], v.window[tier.ShortWindow]
 		ts := TierState{
 			AlertTier:     tier,
-			LongBurnRate:  burnRate(long, o.Target),
-			ShortBurnRate: burnRate(short, o.Target),
+			LongBurnRate:  burnRate(long, budget),
+			ShortBurnRate: burnRate(short, budget),
 			LongTotal:     long.total(),
 			ShortTotal:    short.total(),
 		}
@@ -171,13 +172,25 @@ func successRatio(c counts) float64 {
 	return float64(c.good) / float64(c.total())
 }
 
-// burnRate is the error ratio of c divided by the error budget 1 - target;
-// 0 with no events.
-func burnRate(c counts, target float64) float64 {
+// burnRate is the error ratio of c divided by the error budget (the allowed
+// error ratio); 0 with no events.
+func burnRate(c counts, budget float64) float64 {
 	if c.total() == 0 {
 		return 0
 	}
-	return float64(c.bad) / float64(c.total()) / (1 - target)
+	return float64(c.bad) / float64(c.total()) / budget
+}
+
+// errorBudget returns the allowed error ratio 1 - target, rounded to 12
+// significant digits: a target is written in decimal, and 1 - 0.99 computes
+// as 0.010000000000000009, which would leave a budget spent exactly on
+// target 1e-15 short of exhausted.
+func errorBudget(target float64) float64 {
+	b, err := strconv.ParseFloat(strconv.FormatFloat(1-target, 'g', 12, 64), 64)
+	if err != nil || b <= 0 {
+		return 1 - target
+	}
+	return b
 }
 
 func timeToExhaustion(remaining float64, window time.Duration, pace float64) time.Duration {

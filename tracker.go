@@ -24,7 +24,8 @@ type Tracker struct {
 	_         [56]byte
 
 	clock func() time.Time // nil: the process's coarse clock
-	obj   Objective        // with defaults applied
+	obj    Objective        // with defaults applied
+	budget float64          // 1 - obj.Target, see errorBudget
 
 	mu     sync.Mutex
 	rings  []*ring // one per distinct window, shortest first
@@ -72,7 +73,7 @@ func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	t := &Tracker{obj: o.WithDefaults(), clock: cfg.clock}
+	t := &Tracker{obj: o.WithDefaults(), clock: cfg.clock, budget: errorBudget(o.Target)}
 
 	windows := []time.Duration{t.obj.Window}
 	windows = append(windows, t.obj.BurnRateWindows...)
@@ -82,6 +83,11 @@ func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
 	slices.Sort(windows)
 	windows = slices.Compact(windows)
 
+	if t.clock == nil {
+		// A tick of a tenth of the finest bucket misplaces events by at
+		// most a tenth of a bucket's width.
+		coarse.require(windows[0] / bucketsPerWindow / 10)
+	}
 	now := t.now()
 	for _, w := range windows {
 		n := bucketsPerWindow
@@ -91,11 +97,6 @@ func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
 		t.rings = append(t.rings, newRing(w, n, now))
 	}
 	t.next.Store(t.nextBoundary())
-	if t.clock == nil {
-		// A tick of a tenth of the finest bucket misplaces events by at
-		// most a tenth of a bucket's width.
-		coarse.require(time.Duration(t.rings[0].width / 10))
-	}
 	if cfg.store != nil {
 		t.store = startStore(t, cfg)
 	}
@@ -143,16 +144,20 @@ func (t *Tracker) RecordN(good, bad uint64) {
 // tick moves the rings on when the current bucket has ended. Events are
 // counted after it, so an event lands in the bucket current at its time.
 func (t *Tracker) tick() {
-	var now int64
-	if t.clock == nil {
-		now = coarse.load()
-	} else {
-		now = t.clock().UnixNano()
+	now := coarse.load()
+	if t.clock != nil {
+		now = t.clockNow()
 	}
 	if now >= t.next.Load() {
 		t.advance(now)
 	}
 }
+
+// clockNow reads the injected clock. It is kept out of tick so that tick,
+// the whole cost of recording with the default clock, inlines.
+//
+//go:noinline
+func (t *Tracker) clockNow() int64 { return t.clock().UnixNano() }
 
 // advance is tick's slow path, taken once per bucket.
 func (t *Tracker) advance(now int64) {
@@ -192,7 +197,7 @@ func (t *Tracker) nextBoundary() int64 {
 // timeline (wall time at its start plus monotonic time since) read exactly.
 func (t *Tracker) now() int64 {
 	if t.clock != nil {
-		return t.clock().UnixNano()
+		return t.clockNow()
 	}
 	return coarse.precise()
 }
@@ -219,7 +224,7 @@ func (t *Tracker) Snapshot() Snapshot {
 	}
 	t.mu.Unlock()
 	v.good, v.bad = t.good.Load(), t.bad.Load()
-	return newSnapshot(t.obj, time.Unix(0, now), v)
+	return newSnapshot(t.obj, t.budget, time.Unix(0, now), v)
 }
 
 // CheckBurnRate returns one alert per burn-rate window burning at or above
