@@ -103,6 +103,9 @@ func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
 	return t, nil
 }
 
+// Name returns the objective's name.
+func (t *Tracker) Name() string { return t.obj.Name }
+
 // Objective returns the tracker's objective, with defaults applied.
 func (t *Tracker) Objective() Objective {
 	return t.obj.WithDefaults() // copies the slices

@@ -1,0 +1,73 @@
+package slo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRegistry(t *testing.T) {
+	clock := newFakeClock()
+	r := NewRegistry(WithClock(clock.Now))
+	for _, name := range []string{"search", "checkout", "login"} {
+		if _, err := r.Define(Objective{Name: name, Target: 0.99}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Define(Objective{Name: "search", Target: 0.9}); err == nil || !strings.Contains(err.Error(), `"search" is already defined`) {
+		t.Errorf("duplicate Define: %v", err)
+	}
+	if _, err := r.Define(Objective{Name: "bad", Target: 7}); err == nil {
+		t.Error("invalid objective accepted")
+	}
+	if r.Tracker("bad") != nil || r.Tracker("nope") != nil {
+		t.Error("Tracker returns a tracker for an unknown name")
+	}
+	r.Tracker("checkout").RecordN(0, 10) // burning at 100
+	snaps := r.SnapshotAll()
+	var names []string
+	for _, s := range snaps {
+		names = append(names, s.Name)
+	}
+	if fmt.Sprint(names) != "[checkout login search]" {
+		t.Errorf("SnapshotAll order = %v", names)
+	}
+	alerts := r.CheckBurnRates()
+	if len(alerts) != 2 || alerts[0].Name != "checkout" || alerts[0].Window != time.Hour || alerts[1].Window != 6*time.Hour {
+		t.Errorf("CheckBurnRates() = %+v, want checkout's 1h and 6h", alerts)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRegistryConcurrentUse(t *testing.T) {
+	r := NewRegistry()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("slo-%d", i%4) // half the defines are duplicates
+			tr, err := r.Define(Objective{Name: name, Target: 0.99})
+			if err != nil {
+				tr = r.Tracker(name)
+			}
+			for range 1000 {
+				tr.RecordSuccess()
+				r.SnapshotAll()
+			}
+		}()
+	}
+	wg.Wait()
+	var total uint64
+	for _, s := range r.SnapshotAll() {
+		total += s.Total
+	}
+	if len(r.Trackers()) != 4 || total != 8000 {
+		t.Errorf("%d trackers holding %d events, want 4 and 8000", len(r.Trackers()), total)
+	}
+}
