@@ -281,3 +281,20 @@ func (l *storeLoop) report(err error) {
 		l.log.Info("slo: store recovered", "objective", l.t.obj.Name)
 	}
 }
+
+// History returns the buckets of the SLO window, oldest first, empty ones
+// included: the window's history at the resolution the tracker keeps (a
+// 720th of the window), for burn-down charts. The last bucket is the
+// current, partial one.
+func (t *Tracker) History() []Bucket {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sync(now)
+	r := t.ringFor(t.obj.Window)
+	h := make([]Bucket, 0, len(r.buckets))
+	r.each(func(start int64, c counts) {
+		h = append(h, Bucket{Start: time.Unix(0, start).UTC(), Good: c.good, Bad: c.bad})
+	})
+	return h
+}

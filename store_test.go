@@ -247,3 +247,30 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestHistory(t *testing.T) {
+	clock := newFakeClock()
+	tr := mustTracker(t, Objective{Name: "h", Target: 0.99, Window: 24 * time.Hour}, WithClock(clock.Now))
+	tr.RecordN(10, 1)
+	clock.Advance(12 * time.Hour)
+	tr.RecordN(20, 2)
+	h := tr.History()
+	if len(h) != bucketsPerSLOWindow+1 {
+		t.Fatalf("%d buckets, want %d", len(h), bucketsPerSLOWindow+1)
+	}
+	width := h[1].Start.Sub(h[0].Start)
+	if width != 24*time.Hour/bucketsPerSLOWindow {
+		t.Errorf("bucket width %v", width)
+	}
+	var sum counts
+	for i, b := range h {
+		if i > 0 && b.Start.Sub(h[i-1].Start) != width {
+			t.Fatalf("bucket %d starts at %v, not one width after %v", i, b.Start, h[i-1].Start)
+		}
+		sum.add(counts{b.Good, b.Bad})
+	}
+	last := h[len(h)-1]
+	if last.Good != 20 || last.Bad != 2 || sum != (counts{30, 3}) || !last.Start.Add(width).After(clock.Now()) {
+		t.Errorf("history sums to %+v with last bucket %+v at %v", sum, last, clock.Now())
+	}
+}
