@@ -23,7 +23,7 @@ type Tracker struct {
 	next      atomic.Int64 // Unix ns at which the finest current bucket ends
 	_         [56]byte
 
-	clock func() time.Time // nil: the process's coarse clock
+	clock  func() time.Time // nil: the process's coarse clock
 	obj    Objective        // with defaults applied
 	budget float64          // 1 - obj.Target, see errorBudget
 

@@ -428,8 +428,8 @@ func TestConcurrentRecordingAndSnapshots(t *testing.T) {
 		s := tr.Snapshot()
 		// Per worker: each/4 of each kind: 1 success, 1 failure, a half of
 		// Record(true|false), and RecordN(2, 1).
-		wantGood := uint64(workers * each / 4 * (1 + 2) + workers*each/8)
-		wantBad := uint64(workers * each / 4 * (1 + 1) + workers*each/8)
+		wantGood := uint64(workers*each/4*(1+2) + workers*each/8)
+		wantBad := uint64(workers*each/4*(1+1) + workers*each/8)
 		if s.Good != wantGood || s.Bad != wantBad {
 			t.Errorf("injected=%v: cumulative %d/%d, want %d/%d", injected, s.Good, s.Bad, wantGood, wantBad)
 		}
