@@ -1,0 +1,169 @@
+package slohttp
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"path"
+	"time"
+
+	"github.com/slo-budget-tracker/slo"
+)
+
+//go:embed dashboard
+var dashboardAssets embed.FS
+
+// A DashboardOption configures [DashboardHandler].
+type DashboardOption func(*dashboardConfig)
+
+type dashboardConfig struct {
+	title   string
+	actions []DashboardAction
+}
+
+// A DashboardAction is a button on the dashboard that sends a request, such
+// as the demo's fault injection. URL is used as given, relative to the page.
+type DashboardAction struct {
+	Label  string `json:"label"`
+	Method string `json:"method"`
+	URL    string `json:"url"`
+}
+
+// WithTitle sets the dashboard's title.
+func WithTitle(title string) DashboardOption {
+	return func(c *dashboardConfig) { c.title = title }
+}
+
+// WithActions adds buttons to the dashboard.
+func WithActions(actions ...DashboardAction) DashboardOption {
+	return func(c *dashboardConfig) { c.actions = append(c.actions, actions...) }
+}
+
+// dashboardData is the document the dashboard's page fetches as data.json.
+type dashboardData struct {
+	Title   string            `json:"title"`
+	Time    time.Time         `json:"time"`
+	Actions []DashboardAction `json:"actions"`
+	SLOs    []dashboardSLO    `json:"slos"`
+}
+
+type dashboardSLO struct {
+	Snapshot
+	Description string `json:"description"`
+	History     chart  `json:"history"`
+}
+
+// chart is the burn-down of the SLO window, one point per bucket end.
+// Remaining is the share of the window's budget left after each bucket;
+// Ideal is where it would be had the budget been spent exactly on schedule
+// (a burn rate of 1, in proportion to traffic), so the two meet at the
+// window's end when burning at 1.
+type chart struct {
+	Start         time.Time `json:"start"`
+	BucketSeconds float64   `json:"bucket_seconds"`
+	Remaining     []float64 `json:"remaining"`
+	Ideal         []float64 `json:"ideal"`
+}
+
+// DashboardHandler returns a handler serving a self-contained dashboard of
+// every objective of reg: budget remaining, a burn-down chart of the window
+// drawn from the tracker's own buckets, burn rate per window against the
+// threshold, alert tiers, time to exhaustion and success ratio against
+// target. The page refreshes itself every two seconds, needs no network
+// beyond the handler (its script and style are embedded), and sets every
+// name as text, never as markup.
+//
+// Mount it on a path ending in a slash, for example
+//
+//	mux.Handle("/slo/ui/", http.StripPrefix("/slo/ui", slohttp.DashboardHandler(reg)))
+//
+// It serves the page at "/", its assets, and the data at "/data.json";
+// the page requests them with relative URLs, so any prefix works.
+func DashboardHandler(reg *slo.Registry, opts ...DashboardOption) http.Handler {
+	cfg := dashboardConfig{title: "SLO error budgets"}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	assets, err := fs.Sub(dashboardAssets, "dashboard")
+	if err != nil {
+		panic(err) // unreachable: the directory is embedded
+	}
+	files := http.FileServerFS(assets)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:")
+		if path.Base(r.URL.Path) == "data.json" {
+			serveJSON(w, r, newDashboardData(reg, cfg))
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	})
+}
+
+func newDashboardData(reg *slo.Registry, cfg dashboardConfig) dashboardData {
+	d := dashboardData{Title: cfg.title, Time: time.Now().UTC(), Actions: cfg.actions, SLOs: []dashboardSLO{}}
+	if d.Actions == nil {
+		d.Actions = []DashboardAction{}
+	}
+	if reg == nil {
+		return d
+	}
+	for _, t := range reg.Trackers() {
+		history := t.History()
+		s := t.Snapshot()
+		d.SLOs = append(d.SLOs, dashboardSLO{
+			Snapshot:    NewSnapshot(s),
+			Description: t.Objective().Description,
+			History:     burnDown(history, s),
+		})
+	}
+	return d
+}
+
+// burnDown turns the window's buckets into the budget remaining after each
+// bucket, scaled so the last point is the snapshot's ErrorBudgetRemaining,
+// and the on-schedule line for the same traffic. Leading empty buckets are
+// left out (a tracker younger than its window has no history there), but
+// the chart keeps at least two points.
+func burnDown(history []slo.Bucket, s slo.Snapshot) chart {
+	first := 0
+	for first < len(history)-2 && history[first].Good+history[first].Bad == 0 {
+		first++
+	}
+	if first > 0 && history[first].Good+history[first].Bad > 0 {
+		first-- // start from zero spent
+	}
+	history = history[first:]
+	c := chart{Remaining: make([]float64, len(history)), Ideal: make([]float64, len(history))}
+	if len(history) > 0 {
+		c.Start = history[0].Start
+	}
+	if len(history) > 1 {
+		c.BucketSeconds = history[1].Start.Sub(history[0].Start).Seconds()
+	}
+	var total, bad uint64
+	for _, b := range history {
+		total += b.Good + b.Bad
+		bad += b.Bad
+	}
+	spent := 1 - s.ErrorBudgetRemaining // share of the budget spent over the window
+	var cumTotal, cumBad uint64
+	for i, b := range history {
+		cumTotal += b.Good + b.Bad
+		cumBad += b.Bad
+		c.Remaining[i], c.Ideal[i] = 1, 1
+		if bad > 0 {
+			c.Remaining[i] = finite(1 - spent*float64(cumBad)/float64(bad))
+		}
+		if total > 0 {
+			c.Ideal[i] = 1 - float64(cumTotal)/float64(total)
+		}
+	}
+	return c
+}

@@ -1,0 +1,205 @@
+// The SLO dashboard: fetches data.json (relative to the page) every few
+// seconds and draws one card per objective. Every string from the server is
+// set with textContent, never parsed as HTML.
+"use strict";
+
+const REFRESH_MS = 2000;
+const cards = new Map(); // SLO name -> card element
+
+function fmtPercent(x, digits) {
+  return (100 * x).toFixed(digits) + "%";
+}
+
+function fmtDuration(seconds) {
+  if (seconds === null || seconds === undefined) return "never (not burning)";
+  if (seconds <= 0) return "exhausted";
+  const units = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]];
+  const parts = [];
+  let rest = Math.round(seconds);
+  for (const [name, size] of units) {
+    if (rest >= size || (name === "s" && parts.length === 0)) {
+      parts.push(Math.floor(rest / size) + name);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}
+
+function fmtWindow(seconds) {
+  const units = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]];
+  for (const [name, size] of units) {
+    if (seconds >= size && seconds % size === 0) return seconds / size + name;
+  }
+  return fmtDuration(seconds);
+}
+
+function fmtBurn(x) {
+  return x >= 100 ? x.toFixed(0) : x.toFixed(2);
+}
+
+function cell(row, text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (cls) td.className = cls;
+  row.appendChild(td);
+  return td;
+}
+
+function points(values, lo, hi) {
+  if (values.length === 0) return "";
+  const n = Math.max(values.length - 1, 1);
+  return values.map((v, i) => {
+    const x = (300 * i) / n;
+    const y = 120 - (120 * (v - lo)) / (hi - lo);
+    return x.toFixed(2) + "," + y.toFixed(2);
+  }).join(" ");
+}
+
+function drawChart(card, history) {
+  // Overspending past -100% is drawn at -100%: the big number tells how far.
+  const remaining = (history.remaining || []).map((v) => Math.max(v, -1));
+  const ideal = history.ideal || [];
+  const lo = Math.min(0, ...remaining, ...ideal);
+  const hi = Math.max(1, ...remaining, ...ideal);
+  card.querySelector("polyline.actual").setAttribute("points", points(remaining, lo, hi));
+  card.querySelector("polyline.ideal").setAttribute("points", points(ideal, lo, hi));
+  const zeroY = 120 - (120 * (0 - lo)) / (hi - lo);
+  const zero = card.querySelector("line.zero");
+  zero.setAttribute("y1", zeroY.toFixed(2));
+  zero.setAttribute("y2", zeroY.toFixed(2));
+}
+
+function render(card, slo) {
+  card.dataset.slo = slo.name;
+  card.querySelector(".name").textContent = slo.name;
+  card.querySelector(".description").textContent = slo.description || "";
+
+  const firing = slo.tiers.filter((t) => t.firing);
+  const state = card.querySelector(".state");
+  if (slo.is_budget_exhausted) {
+    state.textContent = "budget exhausted";
+    state.className = "state exhausted";
+  } else if (firing.length > 0) {
+    state.textContent = firing[0].severity + " alert firing";
+    state.className = "state firing";
+  } else {
+    state.textContent = "ok";
+    state.className = "state ok";
+  }
+
+  const remaining = slo.error_budget_remaining;
+  card.querySelector(".remaining").textContent = fmtPercent(remaining, Math.abs(remaining) >= 10 ? 0 : 1);
+  const fill = card.querySelector(".fill");
+  fill.style.width = fmtPercent(Math.max(0, Math.min(1, remaining)), 2);
+  fill.className = "fill" + (remaining <= 0.25 ? " bad" : remaining <= 0.5 ? " warn" : "");
+
+  drawChart(card, slo.history);
+  const span = slo.history.remaining.length * slo.history.bucket_seconds;
+  card.querySelector(".window").textContent = span < slo.window_seconds - slo.history.bucket_seconds
+    ? "since " + new Date(slo.history.start).toLocaleString() + " (window " + fmtWindow(slo.window_seconds) + ")"
+    : "over " + fmtWindow(slo.window_seconds);
+
+  card.querySelector(".ratio").textContent = fmtPercent(slo.success_ratio, 3);
+  const ratio = card.querySelector(".ratio");
+  ratio.className = "ratio" + (slo.breached ? " hot" : "");
+  card.querySelector(".target").textContent = fmtPercent(slo.target, 3);
+  card.querySelector(".events").textContent = slo.total.toLocaleString() + " (" + slo.failures.toLocaleString() + " bad)";
+  card.querySelector(".tte").textContent = fmtDuration(slo.time_to_exhaustion_seconds);
+
+  const burns = card.querySelector("table.burns tbody");
+  burns.replaceChildren();
+  for (const b of slo.burn_rates) {
+    const row = document.createElement("tr");
+    cell(row, fmtWindow(b.window_seconds));
+    cell(row, fmtBurn(b.burn_rate), b.burn_rate >= slo.burn_rate_threshold ? "hot" : "");
+    cell(row, "x" + slo.burn_rate_threshold);
+    burns.appendChild(row);
+  }
+  card.querySelector("table.burns").hidden = slo.burn_rates.length === 0;
+
+  const tiers = card.querySelector("table.tiers tbody");
+  tiers.replaceChildren();
+  for (const t of slo.tiers) {
+    const row = document.createElement("tr");
+    row.className = t.firing ? "firing" : "";
+    row.dataset.severity = t.severity;
+    cell(row, t.severity);
+    cell(row, fmtWindow(t.long_window_seconds) + " / " + fmtWindow(t.short_window_seconds));
+    cell(row, "x" + t.factor);
+    cell(row, fmtBurn(t.long_burn_rate) + " / " + fmtBurn(t.short_burn_rate),
+      t.long_burn_rate >= t.factor && t.short_burn_rate >= t.factor ? "hot" : "");
+    cell(row, t.firing ? "FIRING" : "ok");
+    tiers.appendChild(row);
+  }
+  card.querySelector("table.tiers").hidden = slo.tiers.length === 0;
+}
+
+function renderActions(actions) {
+  const box = document.getElementById("actions");
+  if (box.dataset.drawn) return;
+  box.dataset.drawn = "1";
+  for (const a of actions || []) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = a.label;
+    button.addEventListener("click", async () => {
+      try {
+        const res = await fetch(a.url, { method: a.method || "POST" });
+        setStatus(res.ok ? "" : a.label + ": " + res.status + " " + res.statusText);
+      } catch (err) {
+        setStatus(a.label + ": " + err);
+      }
+      refresh();
+    });
+    box.appendChild(button);
+  }
+}
+
+function setStatus(text) {
+  const status = document.getElementById("status");
+  status.textContent = text;
+  status.className = "status" + (text ? " error" : "");
+}
+
+async function refresh() {
+  let data;
+  try {
+    const res = await fetch("data.json", { cache: "no-store" });
+    if (!res.ok) throw new Error(res.status + " " + res.statusText);
+    data = await res.json();
+  } catch (err) {
+    setStatus("update failed: " + err.message + " (retrying)");
+    return;
+  }
+  if (data.title) {
+    document.getElementById("title").textContent = data.title;
+    document.title = data.title;
+  }
+  renderActions(data.actions);
+  const grid = document.getElementById("slos");
+  const template = document.getElementById("card");
+  const seen = new Set();
+  for (const slo of data.slos) {
+    let card = cards.get(slo.name);
+    if (!card) {
+      card = template.content.firstElementChild.cloneNode(true);
+      cards.set(slo.name, card);
+    }
+    grid.appendChild(card); // keeps the server's order
+    render(card, slo);
+    seen.add(slo.name);
+  }
+  for (const [name, card] of cards) {
+    if (!seen.has(name)) {
+      card.remove();
+      cards.delete(name);
+    }
+  }
+  document.getElementById("updated").textContent = "updated " + new Date(data.time).toLocaleTimeString();
+  document.body.dataset.loaded = "true";
+  setStatus("");
+}
+
+refresh();
+setInterval(refresh, REFRESH_MS);
