@@ -1,0 +1,36 @@
+// Package slogrpc counts the calls of a gRPC server as events of service
+// level objectives: a unary and a stream server interceptor record each
+// call as good or bad in an [slo.Tracker], by its status code.
+//
+// By default a call burns error budget when its handler panics or the call
+// ends with a code that says the server failed it: Unknown (also what a
+// handler's plain error becomes), DeadlineExceeded, Internal, Unavailable,
+// DataLoss or ResourceExhausted. Every other code counts as good: OK, and
+// the codes that blame the request (InvalidArgument, NotFound,
+// AlreadyExists, PermissionDenied, Unauthenticated, FailedPrecondition,
+// OutOfRange, Aborted, Unimplemented), since the server did its job.
+// Canceled is ignored: a call its client gave up on says nothing about the
+// service. See [DefaultClassifier]; [WithClassifier] replaces it.
+//
+// The code classified is the one the client sees. When a call's context
+// has ended by the time its handler returns, the handler's answer reached
+// no one, and the call is classified by why the context ended:
+// DeadlineExceeded when its deadline passed (a slow answer is a failed
+// one), Canceled when the client canceled it or its connection closed
+// (also for calls that Server.Stop cancels). A client whose deadline passes
+// cancels the call, and the server usually hears of that a moment before
+// its own copy of the deadline expires, so a call canceled less than 10ms
+// before its deadline counts as DeadlineExceeded too. Otherwise the code is
+// that of the handler's error as grpc.Server converts it: a status error's
+// code, Canceled or DeadlineExceeded for the context errors, Unknown for
+// any other error.
+//
+// A panicking handler is recorded as bad and the panic goes on with the same
+// value: the process crashes as it would without the interceptor, or a
+// recovery interceptor installed outside this one (earlier in
+// grpc.ChainUnaryInterceptor) recovers it as usual.
+//
+// Objectives per method ([WithMethodTrackers]) and latency objectives
+// ([WithLatency]) come from options; objectives are never created from
+// request data, so a client calling unknown methods cannot create series.
+package slogrpc

@@ -1,0 +1,35 @@
+// Package sloprom exports the objectives of an [slo.Registry] as Prometheus
+// metrics, computed from fresh snapshots at every scrape.
+//
+// Register [NewCollector] with a prometheus.Registerer, or serve [Handler]
+// on its own path. Every series carries the objective's name as the label
+// slo:
+//
+//	slo_target                      gauge    the objective's target, e.g. 0.999
+//	slo_window_seconds              gauge    the objective's rolling window
+//	slo_success_ratio               gauge    good / total events over the window (1 without events)
+//	slo_error_budget_remaining      gauge    share of the budget left: 1 untouched, <= 0 spent
+//	slo_burn_rate{window_seconds}   gauge    burn rate over each burn-rate window
+//	slo_breached                    gauge    1 while the success ratio is below target
+//	slo_time_to_exhaustion_seconds  gauge    how long the budget lasts at the current pace
+//	slo_alert_firing{severity,long_window,short_window}
+//	                                gauge    1 while a multiwindow alert tier fires
+//	slo_events_total{outcome}       counter  good and bad events since the process started
+//	slo_store_saves_total           counter  successful saves to the tracker's store
+//	slo_store_failures_total        counter  failed loads and saves of the tracker's store
+//	slo_store_failing               gauge    1 while the last store operation failed
+//
+// The window gauges describe this process's view of the window. To aggregate
+// a fleet of replicas, let Prometheus compute ratios from slo_events_total
+// with rate() or increase(): the counters are cumulative and restart from zero
+// with the process, which those functions handle.
+//
+// No exported value is ever NaN or Inf. slo_time_to_exhaustion_seconds is
+// therefore omitted while the budget is not burning (the tracker reports
+// [slo.Forever]); it is 0 once the budget is spent. The label window_seconds
+// is the window in seconds ("3600", "0.5"); the labels long_window and
+// short_window are Prometheus durations in the largest unit that divides
+// them, as printed by [FormatDuration] ("1h", "5m", "1d", "70s", "84m"):
+// the spelling of package promrules in its rule names (ratio_rate5m) and in
+// the same labels of its SLOErrorBudgetBurn alerts.
+package sloprom
