@@ -249,6 +249,7 @@ func (d *decoder) nativeLatency(n *yaml.Node, path string) (SLI, bool) {
 	}
 	sli := SLI{
 		Kind:          KindLatency,
+		Threshold:     threshold,
 		GoodSelector:  sel.with(sel.name+"_bucket", le).String(),
 		TotalSelector: sel.with(sel.name + "_count").String(),
 	}

@@ -143,6 +143,10 @@ type SLI struct {
 	ErrorSelector string // counter of bad events, a plain selector; optional
 	GoodSelector  string // counter of good events, a plain selector; optional
 	TotalSelector string // counter of all events, a plain selector; optional
+
+	// Threshold is a latency SLI's bucket boundary, in the histogram's
+	// unit: good events take at most this long. Zero for other kinds.
+	Threshold float64
 }
 
 // Alerting carries the alert metadata a spec gives, for a rules generator.

@@ -74,6 +74,12 @@ func TestExamplesLoadAndEveryQueryParses(t *testing.T) {
 				if queries == 0 {
 					t.Errorf("%s: no query", s.Objective.Name)
 				}
+				if s.Objective.Name == "checkout-latency" && s.SLI.Threshold != 0.3 {
+					t.Errorf("%s: threshold %v, want 0.3", s.Objective.Name, s.SLI.Threshold)
+				}
+				if s.SLI.Kind != KindLatency && s.SLI.Threshold != 0 {
+					t.Errorf("%s: a %s SLI with threshold %v", s.Objective.Name, s.SLI.Kind, s.SLI.Threshold)
+				}
 			}
 		})
 	}

@@ -8,6 +8,7 @@
 //
 // The commands are:
 //
+//	demo       run a sample service whose error budgets move, live, in a dashboard
 //	validate   check spec files and report every problem
 //	budget     the error budget of an objective, in time and events
 //	gate       fail when an SLO's error budget is exhausted (for deploy pipelines)
@@ -53,6 +54,7 @@ type command struct {
 // generate.go) and add one line here.
 func commands() []command {
 	return []command{
+		{"demo", "run a sample service whose error budgets move, live, in a dashboard", runDemo},
 		{"validate", "check spec files and report every problem", runValidate},
 		{"budget", "the error budget of an objective, in time and events", runBudget},
 		{"gate", "fail when an SLO's error budget is exhausted (for deploy pipelines)", runGate},

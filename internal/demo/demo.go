@@ -1,0 +1,298 @@
+// Package demo runs `slo demo`: a sample shop instrumented with slohttp, a
+// load generator, fault injection, the Prometheus exposition, the JSON
+// report and the dashboard, with durable budgets.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/audit"
+	"github.com/slo-budget-tracker/slo/slohttp"
+	"github.com/slo-budget-tracker/slo/sloprom"
+	"github.com/slo-budget-tracker/slo/store/filestore"
+	"github.com/slo-budget-tracker/slo/store/redisstore"
+)
+
+// Config is what `slo demo` is told on its command line.
+type Config struct {
+	Addr     string  // where the shop listens, e.g. 127.0.0.1:8080
+	RPS      float64 // requests a second from the load generator; 0 for none
+	Speed    float64 // how many times faster than real time the SLO clock runs
+	DataDir  string  // the file store's directory; "" for no persistence
+	RedisURL string  // share budgets through Redis instead of files
+	Instance string  // this replica's name in Redis; "" for the host name
+	// Objectives replaces the built-in objectives (from --spec).
+	Objectives []Objective
+	Log        *slog.Logger      // where store and audit failures go
+	Out        io.Writer         // where the URLs are printed
+	Ready      func(addr string) // called once the shop listens (tests use it)
+}
+
+// An Objective is an objective and what feeds it: every request, only the
+// requests of one route, or (with Latency) whether requests finish in time.
+type Objective struct {
+	slo.Objective
+	Route   string        // a pattern of the shop's mux, e.g. "POST /api/checkout"; "" for all
+	Latency time.Duration // > 0: a latency objective with this threshold
+}
+
+// Names of the built-in objectives.
+const (
+	Availability = "api-availability"
+	Latency      = "api-latency"
+	Checkout     = "checkout-availability"
+)
+
+// LatencyThreshold is the latency objective's threshold.
+const LatencyThreshold = 300 * time.Millisecond
+
+// Objectives returns the demo's built-in objectives.
+func Objectives() []Objective {
+	return []Objective{
+		{Objective: slo.Objective{Name: Availability, Target: 0.999, Description: "99.9% of API requests succeed (no 5xx)"}},
+		{Objective: slo.Objective{Name: Latency, Target: 0.99, Description: "99% of API requests finish within 300ms"}, Latency: LatencyThreshold},
+		{Objective: slo.Objective{Name: Checkout, Target: 0.995, Description: "99.5% of checkouts succeed"}, Route: "POST /api/checkout"},
+	}
+}
+
+// DefaultDataDir is where the demo keeps its budgets unless told otherwise:
+// under the user's cache directory.
+func DefaultDataDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "slo-budget-tracker", "demo")
+}
+
+// Run serves the demo until ctx ends, then saves the budgets and returns.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.Speed <= 0 {
+		cfg.Speed = 1
+	}
+	if cfg.RPS < 0 {
+		return fmt.Errorf("demo: --rps %v is negative", cfg.RPS)
+	}
+
+	opts := []slo.Option{slo.WithLogger(cfg.Log)}
+	var store slo.Store
+	var fleet *redisstore.Store
+	switch {
+	case cfg.RedisURL != "":
+		client, err := redisstore.NewClient(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("demo: --redis: %w", err)
+		}
+		defer client.Close()
+		instance := cfg.Instance
+		if instance == "" {
+			instance, _ = os.Hostname()
+		}
+		rs, err := redisstore.New(client, instance, redisstore.WithLogger(cfg.Log))
+		if err != nil {
+			return fmt.Errorf("demo: --redis: %w", err)
+		}
+		store, fleet = rs, rs
+		opts = append(opts, rs.Options()...)
+	case cfg.DataDir != "":
+		fs, err := filestore.Open(cfg.DataDir, filestore.WithLogger(cfg.Log))
+		if err != nil {
+			return fmt.Errorf("demo: --data-dir: %w", err)
+		}
+		store = fs
+		opts = append(opts, fs.Options()...)
+	}
+	objectives := cfg.Objectives
+	if objectives == nil {
+		objectives = Objectives()
+	}
+	if cfg.Speed != 1 {
+		// The SLO clock runs Speed times faster, from where the saved
+		// budgets left off, so a restart does not put them in the future.
+		opts = append(opts, slo.WithClock(fastClock(ctx, store, objectives, cfg.Speed)))
+	}
+
+	reg := slo.NewRegistry(opts...)
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := reg.Close(closeCtx); err != nil {
+			cfg.Log.Error("demo: saving the budgets", "err", err)
+		}
+	}()
+	shop := &service{}
+	mux := http.NewServeMux()
+	shop.routes(mux)
+	var handler http.Handler = mux
+	// One middleware per objective: each reads the route's pattern after
+	// the mux has routed the request.
+	for _, o := range objectives {
+		t, err := reg.Define(o.Objective)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		var mw func(http.Handler) http.Handler
+		switch {
+		case o.Route != "" && o.Latency > 0:
+			return fmt.Errorf("demo: objective %q: a latency objective of one route is not supported", o.Name)
+		case o.Route != "":
+			mw = slohttp.Middleware(nil, slohttp.WithRoutes(map[string]*slo.Tracker{o.Route: t}))
+		case o.Latency > 0:
+			mw = slohttp.Middleware(nil, slohttp.WithLatency(t, o.Latency))
+		default:
+			mw = slohttp.Middleware(t)
+		}
+		handler = mw(handler)
+	}
+
+	sink, err := audit.NewFromEnv(audit.Config{Logger: cfg.Log})
+	if err != nil {
+		return fmt.Errorf("demo: audit stream: %w", err)
+	}
+
+	top := http.NewServeMux()
+	top.Handle("/api/", handler)
+	top.Handle("/demo/fault", handler)
+	top.Handle("/metrics", sloprom.Handler(reg))
+	top.Handle("/slo", slohttp.SnapshotHandler(reg))
+	top.Handle("/slo/ui/", http.StripPrefix("/slo/ui", slohttp.DashboardHandler(reg,
+		slohttp.WithTitle("slo demo: a sample shop's error budgets"),
+		slohttp.WithActions(
+			slohttp.DashboardAction{Label: "Inject 30% errors", Method: "POST", URL: "../../demo/fault?error_rate=0.3"},
+			slohttp.DashboardAction{Label: "Add 400ms latency", Method: "POST", URL: "../../demo/fault?latency=400ms"},
+			slohttp.DashboardAction{Label: "Heal", Method: "POST", URL: "../../demo/fault?error_rate=0&latency=0"},
+		))))
+	if fleet != nil {
+		top.Handle("/slo/fleet", fleetHandler(reg, fleet))
+	}
+	top.Handle("/{$}", http.RedirectHandler("/slo/ui/", http.StatusFound))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	srv := &http.Server{Handler: top, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+
+	fmt.Fprintf(cfg.Out, "slo demo: a sample shop on %s\n", base)
+	fmt.Fprintf(cfg.Out, "  dashboard  %s/slo/ui/\n", base)
+	fmt.Fprintf(cfg.Out, "  JSON       %s/slo\n", base)
+	fmt.Fprintf(cfg.Out, "  metrics    %s/metrics\n", base)
+	fmt.Fprintf(cfg.Out, "  faults     curl -X POST '%s/demo/fault?error_rate=0.3&latency=400ms'   (error_rate=0&latency=0 heals)\n", base)
+	switch {
+	case fleet != nil:
+		fmt.Fprintf(cfg.Out, "  budgets    shared through Redis as instance %q (fleet view: %s/slo/fleet)\n", fleet.Instance(), base)
+	case cfg.DataDir != "":
+		fmt.Fprintf(cfg.Out, "  budgets    saved under %s\n", cfg.DataDir)
+	default:
+		fmt.Fprintf(cfg.Out, "  budgets    in memory only\n")
+	}
+	if cfg.Speed != 1 {
+		fmt.Fprintf(cfg.Out, "  clock      %gx real time: a 30-day window passes in %v\n", cfg.Speed, (30 * 24 * time.Hour / time.Duration(cfg.Speed)).Round(time.Second))
+	}
+	if sink != nil {
+		fmt.Fprintf(cfg.Out, "  audit      burn and budget events go to AUDIT_STREAM_URL\n")
+	}
+	fmt.Fprintf(cfg.Out, "Ctrl-C stops it and saves the budgets.\n")
+	if cfg.Ready != nil {
+		cfg.Ready(ln.Addr().String())
+	}
+
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if cfg.RPS > 0 {
+			load(base, cfg.RPS, stop)
+		}
+	}()
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		audit.NewWatcher(reg, sink).Run(watchCtx)
+	}()
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	close(stop)
+	<-done
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		cfg.Log.Error("demo: shutting down", "err", serr)
+	}
+	stopWatch()
+	<-watched
+	if sink != nil {
+		if cerr := sink.Close(shutdownCtx); cerr != nil {
+			cfg.Log.Error("demo: flushing the audit stream", "err", cerr)
+		}
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// fastClock returns a clock running speed times faster than real time,
+// starting from the latest saved state's time when that is later than now.
+func fastClock(ctx context.Context, store slo.Store, objectives []Objective, speed float64) func() time.Time {
+	anchor := time.Now()
+	if store != nil {
+		for _, o := range objectives {
+			loadCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			st, err := store.Load(loadCtx, o.Name)
+			cancel()
+			if err == nil && st != nil && st.Time.After(anchor) {
+				anchor = st.Time
+			}
+		}
+	}
+	start := time.Now()
+	return func() time.Time {
+		return anchor.Add(time.Duration(float64(time.Since(start)) * speed))
+	}
+}
+
+// fleetHandler serves the fleet-wide report: every instance's saved counts
+// summed, beside this one's.
+func fleetHandler(reg *slo.Registry, fleet *redisstore.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var snaps []slo.Snapshot
+		for _, t := range reg.Trackers() {
+			s, err := fleet.FleetSnapshot(r.Context(), t.Objective())
+			if err != nil {
+				http.Error(w, "reading the fleet's budgets: "+err.Error(), http.StatusBadGateway)
+				return
+			}
+			snaps = append(snaps, s)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(slohttp.NewReport(snaps)) // a failed write means the client left
+	})
+}
