@@ -42,8 +42,8 @@ func WithStore(s Store) Option {
 }
 
 // WithFlushInterval sets how often the tracker saves to its store; the
-// default is [DefaultFlushInterval]. A crash loses at most one interval of
-// events.
+// default is [DefaultFlushInterval]. A crash loses at most the events of
+// one interval, plus those of the save in flight when it struck.
 func WithFlushInterval(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
