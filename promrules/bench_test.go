@@ -1,0 +1,67 @@
+package promrules
+
+import (
+	"fmt"
+	"testing"
+)
+
+// fleet returns n SLOs of the shapes specs give, with distinct names.
+func fleet(n int) []SLO {
+	shapes := []SLO{availability, latency, slothRatio, selectors, complement}
+	slos := make([]SLO, n)
+	for i := range slos {
+		s := shapes[i%len(shapes)]
+		s.Name = fmt.Sprintf("%s-%d", s.Name, i)
+		slos[i] = s
+	}
+	return slos
+}
+
+// BenchmarkGenerate1000SLOs generates (and, as Generate always does, parses
+// every expression of) the rules of 1,000 SLOs.
+func BenchmarkGenerate1000SLOs(b *testing.B) {
+	slos := fleet(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Generate(slos, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBaselineYAML1000SLOs is the baseline: encoding the same rules to
+// YAML without building, quoting or parsing any expression.
+func BenchmarkBaselineYAML1000SLOs(b *testing.B) {
+	plans, _, err := planAll(fleet(1000), Options{Method: MethodExact, Format: FormatRules})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var groups []ruleGroup
+	for _, p := range plans {
+		gs, err := p.groups()
+		if err != nil {
+			b.Fatal(err)
+		}
+		groups = append(groups, gs...)
+	}
+	opts, _ := Options{}.withDefaults()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := render(groups, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGenerateAndPromtoolCheck1000SLOs adds the real promtool check
+// rules on the generated file: the validation a CI job would run.
+func BenchmarkGenerateAndPromtoolCheck1000SLOs(b *testing.B) {
+	slos := fleet(1000)
+	for b.Loop() {
+		res, err := Generate(slos, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkRules(b, res.Rules, FormatRules)
+	}
+}

@@ -1,0 +1,37 @@
+// Package promrules turns service level objectives into Prometheus recording
+// and alerting rules, and writes promtool unit tests for the rules it makes.
+//
+// For every SLO it records the error ratio over each alert-tier window
+// (slo:sli_error:ratio_rate5m, ..._rate1h, ...), the error ratio over the
+// whole SLO window (slo:sli_error:ratio_window), the budget left
+// (slo:error_budget_remaining:ratio: 1 untouched, <= 0 exhausted), the burn
+// rate over the window (slo:burn_rate:ratio_window) and metadata series
+// (slo:objective:ratio, slo:error_budget:ratio, slo:window:seconds). Every
+// series carries the labels slo and service and the SLO's own labels. It alerts
+// with SLOErrorBudgetBurn (one rule per multiwindow, multi-burn-rate tier),
+// SLOErrorBudgetExhausted and SLOMetricsAbsent.
+//
+// # The long window
+//
+// With [MethodExact], the default, the errors and the events of the SLI are
+// recorded separately on a coarse grid that does not overlap
+// (slo:sli_errors:increase5m and slo:sli_total:increase5m, in a group
+// evaluated every 5 minutes) and the window's error ratio is the sum of one
+// divided by the sum of the other. That is the traffic-weighted ratio, the one
+// the budget is defined by, and it reads 2 x 8,640 samples per evaluation for
+// a 30-day window where the average of 1-minute ratios reads 43,200.
+// [MethodRatioAverage] averages the 5-minute error ratio over the window
+// instead, as many generators do; it weighs a quiet minute like a busy one
+// and is only an approximation (docs/accuracy.md measures how far off it is).
+//
+// No recorded series is ever NaN or Inf, and none has gaps: no traffic is an
+// error ratio of 0, and an error counter that does not exist yet counts 0.
+//
+// # Queries
+//
+// An [SLI] gives PromQL templates in Sloth's style: the literal placeholder
+// {{.window}} stands for a range such as 5m. The queries are per-second rates
+// (for example sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))); only
+// their ratio matters, except for [slo.Objective.MinEvents], which reads the
+// total as a rate.
+package promrules

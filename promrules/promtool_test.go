@@ -1,0 +1,129 @@
+package promrules
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
+)
+
+// promtool runs the real promtool with args in dir and returns its output
+// and whether it succeeded.
+func promtool(t testing.TB, dir string, args ...string) (string, bool) {
+	t.Helper()
+	bin := testdeps.Binary(t, "promtool")
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatalf("running promtool: %v", err)
+		}
+	}
+	return string(out), err == nil
+}
+
+// checkRules runs promtool check rules on a generated file in either format.
+func checkRules(t testing.TB, rules []byte, format Format) {
+	t.Helper()
+	if format == FormatPrometheusOperator {
+		var cr struct {
+			Kind string   `yaml:"kind"`
+			Spec ruleFile `yaml:"spec"`
+		}
+		if err := yaml.Unmarshal(rules, &cr); err != nil {
+			t.Fatalf("PrometheusRule does not parse: %v", err)
+		}
+		if cr.Kind != "PrometheusRule" || len(cr.Spec.Groups) == 0 {
+			t.Fatalf("not a PrometheusRule with groups: %s", rules)
+		}
+		var err error
+		if rules, err = yaml.Marshal(cr.Spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "rules.yml", rules)
+	if out, ok := promtool(t, dir, "check", "rules", "rules.yml"); !ok {
+		t.Fatalf("promtool check rules failed:\n%s", out)
+	}
+}
+
+// testRules writes rules and tests to a directory and runs promtool test
+// rules on them.
+func testRules(t *testing.T, rules, tests []byte) (string, bool) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, dir, "rules.yml", rules)
+	writeFile(t, dir, "tests.yml", tests)
+	return promtool(t, dir, "test", "rules", "tests.yml")
+}
+
+func writeFile(t testing.TB, dir, name string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustGenerate generates rules and fails the test on error.
+func mustGenerate(t testing.TB, slos []SLO, opts Options) *Result {
+	t.Helper()
+	res, err := Generate(slos, opts)
+	if err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	return res
+}
+
+func hasWarning(warnings []string, substr string) bool {
+	for _, w := range warnings {
+		if strings.Contains(w, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkParses reads a generated rule file back and checks every expression
+// parses and every rule carries the SLO's labels unchanged.
+func checkParses(t *testing.T, rules []byte, s SLO) {
+	t.Helper()
+	var f ruleFile
+	if err := yaml.Unmarshal(rules, &f); err != nil {
+		t.Fatalf("rules do not parse as YAML: %v\n%s", err, rules)
+	}
+	name := s.Name
+	if name == "" {
+		name = s.Objective.Name
+	}
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if _, err := promql.ParseExpr(r.Expr); err != nil {
+				t.Fatalf("%s%s: %v", r.Record, r.Alert, err)
+			}
+			want := map[string]string{"slo": name, "service": s.Service}
+			for k, v := range s.Labels {
+				want[k] = v
+			}
+			for k, v := range want {
+				got := r.Labels[k]
+				if r.Alert != "" {
+					got = strings.TrimSuffix(strings.TrimPrefix(got, "{{ "), " }}")
+					if uq, err := strconv.Unquote(got); err == nil && strings.Contains(v, "{{") {
+						got = uq
+					}
+				}
+				if got != v {
+					t.Fatalf("%s%s: label %s = %q, want %q", r.Record, r.Alert, k, got, v)
+				}
+			}
+		}
+	}
+}
