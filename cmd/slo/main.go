@@ -10,6 +10,7 @@
 //
 //	demo       run a sample service whose error budgets move, live, in a dashboard
 //	validate   check spec files and report every problem
+//	generate   Prometheus recording and alerting rules (and promtool tests) from spec files
 //	budget     the error budget of an objective, in time and events
 //	gate       fail when an SLO's error budget is exhausted (for deploy pipelines)
 //	version    print the version
@@ -56,6 +57,7 @@ func commands() []command {
 	return []command{
 		{"demo", "run a sample service whose error budgets move, live, in a dashboard", runDemo},
 		{"validate", "check spec files and report every problem", runValidate},
+		{"generate", "Prometheus recording and alerting rules (and promtool tests) from spec files", runGenerate},
 		{"budget", "the error budget of an objective, in time and events", runBudget},
 		{"gate", "fail when an SLO's error budget is exhausted (for deploy pipelines)", runGate},
 		{"version", "print the version", runVersion},

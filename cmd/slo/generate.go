@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/slo-budget-tracker/slo/promrules"
+	"github.com/slo-budget-tracker/slo/spec"
+)
+
+const generateHelp = `
+Generate Prometheus recording and alerting rules from spec files: the SLI's
+error ratio over every alert window, the error ratio and the budget left over
+the SLO window, burn rates, and the multiwindow, multi-burn-rate alerts
+SLOErrorBudgetBurn, SLOErrorBudgetExhausted and SLOMetricsAbsent.
+
+The long window is computed with -method exact (the default): errors and
+events are recorded on a coarse grid that does not overlap and summed, which
+weighs every event alike and reads fewer samples than averaging ratios.
+-method ratio-average averages the 5m error ratio instead, as other
+generators do: an approximation, biased whenever traffic varies. SLOs whose
+spec only gives an error ratio always use the average (with a warning).
+
+-tests FILE also writes a promtool unit-test file that proves the alerts
+fire: run it with "promtool test rules FILE". The output is the same bytes
+for the same input.`
+
+func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("generate", "[flags] FILE...", generateHelp, stderr)
+	out := fs.String("o", "", "write the rules to this file instead of standard output")
+	method := fs.String("method", string(promrules.MethodExact), "long-window method: exact or ratio-average")
+	format := fs.String("format", string(promrules.FormatRules), "output format: rules (a Prometheus rule file) or prometheus-operator (a PrometheusRule resource)")
+	tests := fs.String("tests", "", "also write a promtool unit-test file for the rules to this file (needs -o)")
+	forDuration := fs.Duration("for", 0, "for: duration of the SLOErrorBudgetBurn alerts")
+	name := fs.String("name", "", "metadata.name of the PrometheusRule resource")
+	namespace := fs.String("namespace", "", "metadata.namespace of the PrometheusRule resource")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "slo generate: give one or more spec files")
+		fs.Usage()
+		return exitUsage
+	}
+	if *tests != "" && *out == "" {
+		fmt.Fprintln(stderr, "slo generate: -tests needs -o: the test file names the rule file")
+		return exitUsage
+	}
+	opts := promrules.Options{
+		Method:    promrules.Method(*method),
+		Format:    promrules.Format(*format),
+		For:       *forDuration,
+		Name:      *name,
+		Namespace: *namespace,
+	}
+
+	var slos []promrules.SLO
+	failed := false
+	for _, path := range fs.Args() {
+		f, err := spec.Load(path)
+		if err != nil {
+			failed = true
+			var list spec.ErrorList
+			if errors.As(err, &list) {
+				for _, e := range list {
+					fmt.Fprintln(stderr, e)
+				}
+			} else {
+				fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			}
+			continue
+		}
+		for _, s := range f.SLOs {
+			if s.BudgetingMethod == spec.RatioTimeslices && opts.Method != promrules.MethodRatioAverage {
+				fmt.Fprintf(stderr, "%s:%d: warning: slo %q asks for RatioTimeslices budgeting; generate it with -method ratio-average to average ratios\n", path, s.Line, s.Objective.Name)
+			}
+			slos = append(slos, promrules.FromSpec(s))
+		}
+	}
+	if failed {
+		return exitFail
+	}
+
+	res, err := promrules.Generate(slos, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "slo generate: %v\n", err)
+		return exitFail
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if *out == "" {
+		if _, err := stdout.Write(res.Rules); err != nil {
+			fmt.Fprintf(stderr, "slo generate: %v\n", err)
+			return exitFail
+		}
+		return exitOK
+	}
+	if err := writeFile(*out, res.Rules); err != nil {
+		fmt.Fprintf(stderr, "slo generate: %v\n", err)
+		return exitFail
+	}
+	if *tests == "" {
+		return exitOK
+	}
+	// promtool reads plain rule files only: the tests of an operator
+	// resource point at the same rules written as a plain file beside it.
+	ruleFile := *out
+	if opts.Format == promrules.FormatPrometheusOperator {
+		plain := opts
+		plain.Format = promrules.FormatRules
+		pres, err := promrules.Generate(slos, plain)
+		if err != nil {
+			fmt.Fprintf(stderr, "slo generate: %v\n", err)
+			return exitFail
+		}
+		ruleFile = *tests + ".rules.yml"
+		if err := writeFile(ruleFile, pres.Rules); err != nil {
+			fmt.Fprintf(stderr, "slo generate: %v\n", err)
+			return exitFail
+		}
+	}
+	rel, err := filepath.Rel(filepath.Dir(*tests), ruleFile)
+	if err != nil {
+		rel = ruleFile
+	}
+	tres, err := promrules.GenerateTests(slos, rel, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "slo generate: tests: %v\n", err)
+		return exitFail
+	}
+	for _, w := range tres.Warnings {
+		fmt.Fprintf(stderr, "warning: tests: %s\n", w)
+	}
+	if err := writeFile(*tests, tres.Tests); err != nil {
+		fmt.Fprintf(stderr, "slo generate: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// writeFile writes data to path through a temporary file and a rename, so a
+// reader never sees half a rule file.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
