@@ -167,4 +167,3 @@ func writeFile(path string, data []byte) error {
 	}
 	return nil
 }
-
