@@ -165,7 +165,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 			"summary":     "SLO " + who + " has spent its error budget",
 			"description": fmt.Sprintf("{{ $value | humanizePercentage }} of the error budget of the %s window is left.", promDuration(p.obj.Window)),
 		}))
-	alerts.Rules = append(alerts.Rules, b.alert(AlertAbsent, "absent("+p.absentExpr()+")", absentFor,
+	alerts.Rules = append(alerts.Rules, b.alert(AlertAbsent, "sum(absent("+p.absentExpr()+"))", absentFor,
 		map[string]string{"severity": "ticket"}, map[string]string{
 			"summary":     "SLO " + who + " has no SLI data",
 			"description": "The query counting the SLI's events returns nothing, so the SLO is not measured. Was a metric renamed or a target lost?",
@@ -177,7 +177,10 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	return groups, nil
 }
 
-// absentExpr is what SLOMetricsAbsent watches: the events of the SLI.
+// absentExpr is what SLOMetricsAbsent watches: the events of the SLI. The
+// alert sums absent() of it, because absent() copies the selector's
+// equality matchers into its result and the alert's labels must not depend
+// on how the SLI was written.
 func (p *plan) absentExpr() string {
 	switch {
 	case p.totalSel != "":
