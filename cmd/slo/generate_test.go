@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
+)
+
+const smallSpec = `version: slo/v1
+service: shop
+window: 1d
+slos:
+  - name: shop-availability
+    objective: 99%
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop",code=~"5.."}
+        total: http_requests_total{job="shop"}
+`
+
+func promtoolRun(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	bin := testdeps.Binary(t, "promtool")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestGenerateRulesAndTestsPassPromtool generates rules and their unit
+// tests from a spec and runs the real promtool on both.
+func TestGenerateRulesAndTestsPassPromtool(t *testing.T) {
+	dir := t.TempDir()
+	specPath := filepath.Join(dir, "shop.yaml")
+	if err := os.WriteFile(specPath, []byte(smallSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rules, tests := filepath.Join(dir, "rules.yml"), filepath.Join(dir, "rules.tests.yml")
+	if code, _, stderr := cli(t, "generate", "-o", rules, "-tests", tests, specPath); code != exitOK {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	promtoolRun(t, dir, "check", "rules", rules)
+	if out := promtoolRun(t, dir, "test", "rules", tests); !strings.Contains(out, "SUCCESS") {
+		t.Fatalf("promtool test rules:\n%s", out)
+	}
+
+	// The same input gives the same bytes, on standard output too.
+	first, _ := os.ReadFile(rules)
+	code, stdout, _ := cli(t, "generate", specPath)
+	if code != exitOK || !bytes.Equal([]byte(stdout), first) {
+		t.Errorf("generate to stdout differs from -o (exit %d)", code)
+	}
+}
+
+// TestGenerateEveryExampleSpec generates rules for every example spec, in
+// both methods and both formats, and checks the rule files with promtool.
+func TestGenerateEveryExampleSpec(t *testing.T) {
+	specs, _ := filepath.Glob("../../examples/specs/*.yaml")
+	if len(specs) < 3 {
+		t.Fatalf("example specs: %v", specs)
+	}
+	dir := t.TempDir()
+	for _, method := range []string{"exact", "ratio-average"} {
+		out := filepath.Join(dir, method+".yml")
+		code, _, stderr := cli(t, append([]string{"generate", "-method", method, "-o", out}, specs...)...)
+		if code != exitOK {
+			t.Fatalf("generate -method %s: exit %d: %s", method, code, stderr)
+		}
+		promtoolRun(t, dir, "check", "rules", out)
+	}
+	code, stdout, stderr := cli(t, append([]string{"generate", "-format", "prometheus-operator", "-name", "shop-slos", "-namespace", "monitoring"}, specs...)...)
+	if code != exitOK || !strings.Contains(stdout, "kind: PrometheusRule") || !strings.Contains(stdout, "namespace: monitoring") {
+		t.Errorf("prometheus-operator format: exit %d, %s\n%.500s", code, stderr, stdout)
+	}
+}
+
+func TestGenerateRejectsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: slo/v1\nservice: x\nslos:\n  - name: a\n    objective: 120%\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte(smallSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"generate"}, exitUsage, "give one or more spec files"},
+		{[]string{"generate", bad}, exitFail, "bad.yaml:5"},
+		{[]string{"generate", "-method", "median", good}, exitFail, "median"},
+		{[]string{"generate", "-format", "json", good}, exitFail, "json"},
+		{[]string{"generate", "-tests", filepath.Join(dir, "t.yml"), good}, exitUsage, "-tests needs -o"},
+	} {
+		code, _, stderr := cli(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("slo %v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+	}
+}
