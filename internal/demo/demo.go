@@ -92,6 +92,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	opts := []slo.Option{slo.WithLogger(cfg.Log)}
+	// The SLO clock: real time, unless it runs faster or must continue
+	// from budgets saved in its future. demoNow is set before any tracker
+	// or store reads it.
+	demoNow := time.Now
+	clock := func() time.Time { return demoNow() }
 	var store slo.Store
 	var fleet *redisstore.Store
 	switch {
@@ -105,7 +110,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if instance == "" {
 			instance, _ = os.Hostname()
 		}
-		rs, err := redisstore.New(client, instance, redisstore.WithLogger(cfg.Log))
+		rs, err := redisstore.New(client, instance, redisstore.WithLogger(cfg.Log), redisstore.WithClock(clock))
 		if err != nil {
 			return fmt.Errorf("demo: --redis: %w", err)
 		}
@@ -123,10 +128,12 @@ func Run(ctx context.Context, cfg Config) error {
 	if objectives == nil {
 		objectives = Objectives()
 	}
-	if cfg.Speed != 1 {
-		// The SLO clock runs Speed times faster, from where the saved
-		// budgets left off, so a restart does not put them in the future.
-		opts = append(opts, slo.WithClock(fastClock(ctx, store, objectives, cfg.Speed)))
+	// With -speed the clock runs faster; it starts from where the saved
+	// budgets left off when that is later than now (a previous fast run),
+	// so a restart does not put their history in the future.
+	if anchor := savedUntil(ctx, store, objectives); cfg.Speed != 1 || anchor.After(time.Now()) {
+		demoNow = fastClock(anchor, cfg.Speed)
+		opts = append(opts, slo.WithClock(clock))
 	}
 
 	reg := slo.NewRegistry(opts...)
@@ -207,7 +214,7 @@ func Run(ctx context.Context, cfg Config) error {
 		fmt.Fprintf(cfg.Out, "  budgets    in memory only\n")
 	}
 	if cfg.Speed != 1 {
-		fmt.Fprintf(cfg.Out, "  clock      %gx real time: a 30-day window passes in %v\n", cfg.Speed, (30 * 24 * time.Hour / time.Duration(cfg.Speed)).Round(time.Second))
+		fmt.Fprintf(cfg.Out, "  clock      %gx real time: a 30-day window passes in %v\n", cfg.Speed, time.Duration(float64(30*24*time.Hour)/cfg.Speed).Round(time.Second))
 	}
 	if sink != nil {
 		fmt.Fprintf(cfg.Out, "  audit      burn and budget events go to AUDIT_STREAM_URL\n")
@@ -246,7 +253,9 @@ func Run(ctx context.Context, cfg Config) error {
 	stopWatch()
 	<-watched
 	if sink != nil {
-		if cerr := sink.Close(shutdownCtx); cerr != nil {
+		sinkCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if cerr := sink.Close(sinkCtx); cerr != nil {
 			cfg.Log.Error("demo: flushing the audit stream", "err", cerr)
 		}
 	}
@@ -256,20 +265,27 @@ func Run(ctx context.Context, cfg Config) error {
 	return err
 }
 
-// fastClock returns a clock running speed times faster than real time,
-// starting from the latest saved state's time when that is later than now.
-func fastClock(ctx context.Context, store slo.Store, objectives []Objective, speed float64) func() time.Time {
+// savedUntil returns the latest time a saved state of the objectives was
+// taken at, or now when that is earlier or nothing is saved.
+func savedUntil(ctx context.Context, store slo.Store, objectives []Objective) time.Time {
 	anchor := time.Now()
-	if store != nil {
-		for _, o := range objectives {
-			loadCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			st, err := store.Load(loadCtx, o.Name)
-			cancel()
-			if err == nil && st != nil && st.Time.After(anchor) {
-				anchor = st.Time
-			}
+	if store == nil {
+		return anchor
+	}
+	for _, o := range objectives {
+		loadCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := store.Load(loadCtx, o.Name)
+		cancel()
+		if err == nil && st != nil && st.Time.After(anchor) {
+			anchor = st.Time
 		}
 	}
+	return anchor
+}
+
+// fastClock returns a clock that starts at anchor and runs speed times
+// faster than real time.
+func fastClock(anchor time.Time, speed float64) func() time.Time {
 	start := time.Now()
 	return func() time.Time {
 		return anchor.Add(time.Duration(float64(time.Since(start)) * speed))

@@ -198,3 +198,15 @@ func TestDemoDashboardShowsPageAlert(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoFractionalSpeed runs the SLO clock slower than real time.
+func TestDemoFractionalSpeed(t *testing.T) {
+	var out strings.Builder
+	_, stop := startDemo(t, Config{RPS: 0, Speed: 0.5, Out: &out})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0.5x real time: a 30-day window passes in 1440h0m0s") {
+		t.Errorf("start-up text:\n%s", out.String())
+	}
+}

@@ -102,7 +102,7 @@ func load(base string, rps float64, stop <-chan struct{}) {
 	const maxInFlight = 64
 	client := &http.Client{Timeout: 10 * time.Second}
 	slots := make(chan struct{}, maxInFlight)
-	tick := time.NewTicker(time.Duration(float64(time.Second) / rps))
+	tick := time.NewTicker(max(time.Duration(float64(time.Second)/rps), time.Microsecond))
 	defer tick.Stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
