@@ -124,7 +124,9 @@ var workbookTiers = []AlertTier{
 // the same share of the budget (2%, 5%, 10% and 10%) and the same share of
 // the window: a 7-day objective pages on 14.4 over 14m (with a 70s short
 // window). Scaled windows are rounded to the second (the millisecond below
-// ten seconds).
+// ten seconds). Windows under about 15 minutes would scale the shortest
+// windows below [MinAlertWindow]: those are raised to it, and a long window
+// to at least twice its short one, so the tiers stay valid.
 func DefaultTiers(window time.Duration) []AlertTier {
 	tiers := slices.Clone(workbookTiers)
 	if window <= 0 || window == workbookWindow {
@@ -132,8 +134,9 @@ func DefaultTiers(window time.Duration) []AlertTier {
 	}
 	scale := float64(window) / float64(workbookWindow)
 	for i := range tiers {
-		tiers[i].LongWindow = scaleDuration(tiers[i].LongWindow, scale)
-		tiers[i].ShortWindow = scaleDuration(tiers[i].ShortWindow, scale)
+		short := max(scaleDuration(tiers[i].ShortWindow, scale), MinAlertWindow)
+		tiers[i].ShortWindow = short
+		tiers[i].LongWindow = max(scaleDuration(tiers[i].LongWindow, scale), 2*short)
 	}
 	return tiers
 }

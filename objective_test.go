@@ -149,3 +149,17 @@ func TestDefaultTiersScaleWithWindow(t *testing.T) {
 		t.Errorf("7d page tier = %v, want 14m/70s", week[0])
 	}
 }
+
+func TestDefaultTiersFitShortWindows(t *testing.T) {
+	for _, window := range []time.Duration{MinWindow, 90 * time.Second, 10 * time.Minute, 14 * time.Minute, 15 * time.Minute, time.Hour} {
+		o := Objective{Name: "short", Target: 0.99, Window: window}
+		if err := o.Validate(); err != nil {
+			t.Errorf("default tiers of a %v window: %v", window, err)
+		}
+		for _, tier := range DefaultTiers(window) {
+			if tier.ShortWindow < MinAlertWindow || tier.LongWindow <= tier.ShortWindow || tier.LongWindow > window {
+				t.Errorf("%v window: tier %v", window, tier)
+			}
+		}
+	}
+}

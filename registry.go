@@ -16,22 +16,33 @@ type Registry struct {
 
 	mu       sync.RWMutex
 	trackers map[string]*Tracker
+	defining map[string]bool // names being defined, their trackers not made yet
 }
 
 // NewRegistry returns an empty registry whose trackers all get opts.
 func NewRegistry(opts ...Option) *Registry {
-	return &Registry{opts: opts, trackers: make(map[string]*Tracker)}
+	return &Registry{opts: opts, trackers: make(map[string]*Tracker), defining: make(map[string]bool)}
 }
 
 // Define makes a tracker for o with the registry's options, followed by
-// opts, and registers it. Defining a name twice is an error.
+// opts, and registers it. Defining a name twice is an error. The tracker is
+// made outside the registry's lock, so a store that is slow to load holds
+// up only this call, never the registry's readers.
 func (r *Registry) Define(o Objective, opts ...Option) (*Tracker, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, dup := r.trackers[o.Name]; dup {
+	_, dup := r.trackers[o.Name]
+	if dup || r.defining[o.Name] {
+		r.mu.Unlock()
 		return nil, fmt.Errorf("slo: objective %q is already defined", o.Name)
 	}
+	r.defining[o.Name] = true
+	r.mu.Unlock()
+
 	t, err := NewTracker(o, append(slices.Clip(r.opts), opts...)...)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.defining, o.Name)
 	if err != nil {
 		return nil, err
 	}

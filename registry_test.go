@@ -3,6 +3,7 @@ package slo
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -69,5 +70,56 @@ func TestRegistryConcurrentUse(t *testing.T) {
 	}
 	if len(r.Trackers()) != 4 || total != 8000 {
 		t.Errorf("%d trackers holding %d events, want 4 and 8000", len(r.Trackers()), total)
+	}
+}
+
+// blockingStore holds every Load until released.
+type blockingStore struct {
+	*memStore
+	release chan struct{}
+}
+
+func (s *blockingStore) Load(ctx context.Context, name string) (*State, error) {
+	<-s.release
+	return s.memStore.Load(ctx, name)
+}
+
+// TestDefineDoesNotBlockReaders defines an objective whose store is slow to
+// load: readers of the registry go on meanwhile, and a second Define of the
+// same name is refused at once.
+func TestDefineDoesNotBlockReaders(t *testing.T) {
+	store := &blockingStore{memStore: newMemStore(), release: make(chan struct{})}
+	r := NewRegistry(WithStore(store), WithLogger(slog.New(slog.DiscardHandler)))
+	if _, err := r.Define(Objective{Name: "fast", Target: 0.9}, WithStore(nil)); err != nil {
+		t.Fatal(err)
+	}
+	defined := make(chan error, 1)
+	go func() {
+		_, err := r.Define(Objective{Name: "slow", Target: 0.9})
+		defined <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	done := make(chan int, 1)
+	go func() { done <- len(r.SnapshotAll()) }()
+	select {
+	case n := <-done:
+		if n != 1 {
+			t.Errorf("SnapshotAll during a Define: %d objectives, want 1", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("SnapshotAll blocked behind a Define")
+	}
+	if _, err := r.Define(Objective{Name: "slow", Target: 0.9}); err == nil {
+		t.Error("a second Define of a name being defined succeeded")
+	}
+	close(store.release)
+	if err := <-defined; err != nil {
+		t.Fatal(err)
+	}
+	if r.Tracker("slow") == nil {
+		t.Error("slow objective missing after Define")
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Error(err)
 	}
 }

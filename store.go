@@ -184,7 +184,10 @@ type storeLoop struct {
 	saves, failures atomic.Uint64
 	failing         atomic.Bool
 
-	stop, done chan struct{}
+	// ctx ends the background loop and cancels its save in flight.
+	ctx  context.Context
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 func startStore(t *Tracker, cfg config) *storeLoop {
@@ -193,9 +196,9 @@ func startStore(t *Tracker, cfg config) *storeLoop {
 		store:    cfg.store,
 		interval: cfg.flushInterval,
 		log:      cfg.logger,
-		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	l.ctx, l.stop = context.WithCancel(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.loadTimeout)
 	l.mu.Lock()
 	l.report(l.load(ctx))
@@ -211,18 +214,20 @@ func (l *storeLoop) run() {
 	defer tick.Stop()
 	for {
 		select {
-		case <-l.stop:
+		case <-l.ctx.Done():
 			return
 		case <-tick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), l.interval)
+			ctx, cancel := context.WithTimeout(l.ctx, l.interval)
 			_ = l.flush(ctx) // reported and logged by flush
 			cancel()
 		}
 	}
 }
 
+// close stops the loop, cancelling its save in flight, and saves with ctx.
+// It may be called again after a failure.
 func (l *storeLoop) close(ctx context.Context) error {
-	close(l.stop)
+	l.stop()
 	select {
 	case <-l.done:
 	case <-ctx.Done():

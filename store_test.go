@@ -274,3 +274,45 @@ func TestHistory(t *testing.T) {
 		t.Errorf("history sums to %+v with last bucket %+v at %v", sum, last, clock.Now())
 	}
 }
+
+// slowStore blocks every Save until its context ends or release is closed.
+type slowStore struct {
+	*memStore
+	release chan struct{}
+}
+
+func (s *slowStore) Save(ctx context.Context, st *State) error {
+	select {
+	case <-s.release:
+		return s.memStore.Save(ctx, st)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestCloseCanBeRetried closes a tracker whose store hangs: the first Close
+// runs out of time and says so; a second one, once the store answers, saves.
+func TestCloseCanBeRetried(t *testing.T) {
+	clock := newFakeClock()
+	store := &slowStore{memStore: newMemStore(), release: make(chan struct{})}
+	o := Objective{Name: "retry", Target: 0.99}
+	tr := mustTracker(t, o, WithClock(clock.Now), WithStore(store), WithFlushInterval(5*time.Millisecond),
+		WithLogger(slog.New(slog.DiscardHandler)))
+	tr.RecordN(7, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := tr.Close(ctx); err == nil {
+		t.Fatal("Close with a hung store returned no error")
+	}
+	close(store.release)
+	if err := tr.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	st, err := store.Load(context.Background(), "retry")
+	if err != nil || st == nil || countState(st, o.WithDefaults().Window) != 10 {
+		t.Fatalf("saved state %+v (%v), want 10 events", st, err)
+	}
+	if err := tr.Close(context.Background()); err != nil {
+		t.Errorf("Close after a successful Close: %v", err)
+	}
+}

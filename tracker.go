@@ -83,18 +83,24 @@ func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
 	slices.Sort(windows)
 	windows = slices.Compact(windows)
 
+	buckets := func(w time.Duration) int {
+		if w == t.obj.Window {
+			return bucketsPerSLOWindow
+		}
+		return bucketsPerWindow
+	}
 	if t.clock == nil {
 		// A tick of a tenth of the finest bucket misplaces events by at
 		// most a tenth of a bucket's width.
-		coarse.require(windows[0] / bucketsPerWindow / 10)
+		finest := t.obj.Window / bucketsPerSLOWindow
+		for _, w := range windows {
+			finest = min(finest, w/time.Duration(buckets(w)))
+		}
+		coarse.require(finest / 10)
 	}
 	now := t.now()
 	for _, w := range windows {
-		n := bucketsPerWindow
-		if w == t.obj.Window {
-			n = bucketsPerSLOWindow
-		}
-		t.rings = append(t.rings, newRing(w, n, now))
+		t.rings = append(t.rings, newRing(w, buckets(w), now))
 	}
 	t.next.Store(t.nextBoundary())
 	if cfg.store != nil {
@@ -243,17 +249,20 @@ func (t *Tracker) AlertStates() []TierState {
 }
 
 // Close saves the tracker's state to its store, if it has one, and stops
-// saving. It waits for the save until ctx ends. Events recorded after Close
-// are counted but no longer saved. Close is safe to call more than once.
+// saving. It waits for the save until ctx ends; a Close that failed (the
+// store down, ctx too short) can be called again to retry the save. Events
+// recorded after Close are counted but no longer saved. Once a Close has
+// succeeded, more calls do nothing.
 func (t *Tracker) Close(ctx context.Context) error {
 	t.closeMu.Lock()
 	defer t.closeMu.Unlock()
 	if t.closed {
 		return nil
 	}
-	t.closed = true
-	if t.store == nil {
-		return nil
+	var err error
+	if t.store != nil {
+		err = t.store.close(ctx)
 	}
-	return t.store.close(ctx)
+	t.closed = err == nil
+	return err
 }
