@@ -115,23 +115,21 @@ func newDashboardData(reg *slo.Registry, cfg dashboardConfig) dashboardData {
 		return d
 	}
 	for _, t := range reg.Trackers() {
-		history := t.History()
 		s := t.Snapshot()
 		d.SLOs = append(d.SLOs, dashboardSLO{
 			Snapshot:    NewSnapshot(s),
 			Description: t.Objective().Description,
-			History:     burnDown(history, s),
+			History:     burnDown(t.History(), s.Target),
 		})
 	}
 	return d
 }
 
 // burnDown turns the window's buckets into the budget remaining after each
-// bucket, scaled so the last point is the snapshot's ErrorBudgetRemaining,
-// and the on-schedule line for the same traffic. Leading empty buckets are
-// left out (a tracker younger than its window has no history there), but
-// the chart keeps at least two points.
-func burnDown(history []slo.Bucket, s slo.Snapshot) chart {
+// bucket and the on-schedule line for the same traffic. Leading empty
+// buckets are left out (a tracker younger than its window has no history
+// there), but the chart keeps at least two points.
+func burnDown(history []slo.Bucket, target float64) chart {
 	first := 0
 	for first < len(history)-2 && history[first].Good+history[first].Bad == 0 {
 		first++
@@ -147,21 +145,20 @@ func burnDown(history []slo.Bucket, s slo.Snapshot) chart {
 	if len(history) > 1 {
 		c.BucketSeconds = history[1].Start.Sub(history[0].Start).Seconds()
 	}
-	var total, bad uint64
+	var total uint64
 	for _, b := range history {
 		total += b.Good + b.Bad
-		bad += b.Bad
 	}
-	spent := 1 - s.ErrorBudgetRemaining // share of the budget spent over the window
+	// The window's budget, in failed events: the line ends where the
+	// budget stands now.
+	budget := (1 - target) * float64(total)
 	var cumTotal, cumBad uint64
 	for i, b := range history {
 		cumTotal += b.Good + b.Bad
 		cumBad += b.Bad
 		c.Remaining[i], c.Ideal[i] = 1, 1
-		if bad > 0 {
-			c.Remaining[i] = finite(1 - spent*float64(cumBad)/float64(bad))
-		}
 		if total > 0 {
+			c.Remaining[i] = finite(1 - float64(cumBad)/budget)
 			c.Ideal[i] = 1 - float64(cumTotal)/float64(total)
 		}
 	}

@@ -31,6 +31,8 @@ function fmtWindow(seconds) {
   for (const [name, size] of units) {
     if (seconds >= size && seconds % size === 0) return seconds / size + name;
   }
+  // Scaled windows of short objectives: 70s, 2.5s, 417ms.
+  if (seconds < 10) return Math.round(seconds * 1000) + "ms";
   return fmtDuration(seconds);
 }
 
