@@ -3,7 +3,7 @@ package promrules
 import "github.com/slo-budget-tracker/slo/spec"
 
 // FromSpec returns the rules' view of an SLO read from a spec file: its
-// objective, service, labels and SLI query templates.
+// objective, service, labels, SLI query templates and alert metadata.
 func FromSpec(s spec.SLO) SLO {
 	out := SLO{
 		Name:      s.Objective.Name,
@@ -15,6 +15,15 @@ func FromSpec(s spec.SLO) SLO {
 			GoodQuery:       s.SLI.GoodQuery,
 			TotalQuery:      s.SLI.TotalQuery,
 			ErrorRatioQuery: s.SLI.ErrorRatioQuery,
+		},
+		Alerting: Alerting{
+			Name:              s.Alerting.Name,
+			Labels:            s.Alerting.Labels,
+			Annotations:       s.Alerting.Annotations,
+			PageLabels:        s.Alerting.PageLabels,
+			PageAnnotations:   s.Alerting.PageAnnotations,
+			TicketLabels:      s.Alerting.TicketLabels,
+			TicketAnnotations: s.Alerting.TicketAnnotations,
 		},
 	}
 	// The grid takes increase() of the counters themselves when the spec

@@ -3,6 +3,7 @@ package promrules
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ type plan struct {
 	errQ, goodQ, totalQ, rQ *template.Template
 	errSel, totalSel        string // canonical selectors, or ""
 	sli                     SLI
+	alerting                Alerting
 }
 
 // newPlan validates s and returns its plan and warnings.
@@ -77,6 +79,10 @@ func newPlan(s SLO, opts Options) (*plan, []string, error) {
 	p.labels["slo"] = p.name
 	p.labels["service"] = p.service
 	p.selector = selector("", p.labels)
+	if err := checkAlerting(s.Alerting); err != nil {
+		return nil, nil, err
+	}
+	p.alerting = s.Alerting
 
 	o := s.Objective
 	o.Name = p.name
@@ -328,4 +334,85 @@ func formatFloat(f float64) string {
 		return s
 	}
 	return strconv.FormatFloat(g, 'f', -1, 64)
+}
+
+// checkAlerting validates the alert metadata of an SLO.
+func checkAlerting(a Alerting) error {
+	if a.Name != "" && !validLabelName(a.Name) {
+		return fmt.Errorf("alerting.name: %q is not a valid alert name (want [a-zA-Z_][a-zA-Z0-9_]*)", a.Name)
+	}
+	for _, m := range []struct {
+		field        string
+		values       map[string]string
+		label, sevOK bool
+	}{
+		{"alerting.labels", a.Labels, true, false},
+		{"alerting.page_labels", a.PageLabels, true, true},
+		{"alerting.ticket_labels", a.TicketLabels, true, true},
+		{"alerting.annotations", a.Annotations, false, false},
+		{"alerting.page_annotations", a.PageAnnotations, false, false},
+		{"alerting.ticket_annotations", a.TicketAnnotations, false, false},
+	} {
+		for _, k := range sortedKeys(m.values) {
+			v := m.values[k]
+			switch {
+			case !validLabelName(k):
+				return fmt.Errorf("%s: %q is not a valid name (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", m.field, k)
+			case m.label && slices.Contains(reservedLabels, k) && !(m.sevOK && k == "severity"):
+				return fmt.Errorf("%s: %q is set by the generator; choose another name", m.field, k)
+			case m.label && v == "":
+				return fmt.Errorf("%s: %q has an empty value, which Prometheus treats as no label", m.field, k)
+			case !utf8.ValidString(v):
+				return fmt.Errorf("%s: the value of %q is not valid UTF-8", m.field, k)
+			}
+		}
+	}
+	return nil
+}
+
+// alertName is the name of an alert of the SLO: the spec's name for the
+// burn alerts when it gives one.
+func (p *plan) alertName(kind string) string {
+	if kind == AlertBurn && p.alerting.Name != "" {
+		return p.alerting.Name
+	}
+	return kind
+}
+
+// alertLabels returns every label of an alert of the given kind: the SLO's
+// labels, the generator's (tier and severity in extra; ticket for the
+// exhausted and absent alerts), then the spec's alert labels, the ones of
+// the burn alert's severity last.
+func (p *plan) alertLabels(kind string, extra map[string]string) map[string]string {
+	ls := maps.Clone(p.labels)
+	maps.Copy(ls, extra)
+	if kind != AlertBurn {
+		ls["severity"] = string(slo.SeverityTicket)
+	}
+	maps.Copy(ls, p.alerting.Labels)
+	if kind == AlertBurn {
+		switch slo.Severity(extra["severity"]) {
+		case slo.SeverityPage:
+			maps.Copy(ls, p.alerting.PageLabels)
+		case slo.SeverityTicket:
+			maps.Copy(ls, p.alerting.TicketLabels)
+		}
+	}
+	return ls
+}
+
+// alertAnnotations returns the generated annotations of an alert with the
+// spec's on top, the ones of the burn alert's severity last.
+func (p *plan) alertAnnotations(kind string, severity slo.Severity, generated map[string]string) map[string]string {
+	as := maps.Clone(generated)
+	maps.Copy(as, p.alerting.Annotations)
+	if kind == AlertBurn {
+		switch severity {
+		case slo.SeverityPage:
+			maps.Copy(as, p.alerting.PageAnnotations)
+		case slo.SeverityTicket:
+			maps.Copy(as, p.alerting.TicketAnnotations)
+		}
+	}
+	return as
 }

@@ -32,6 +32,23 @@ type SLO struct {
 	Objective slo.Objective
 	// SLI says how to count errors and events.
 	SLI SLI
+	// Alerting adds names, labels and annotations to the SLO's alerts.
+	Alerting Alerting
+}
+
+// Alerting is the alert metadata a spec gives (Sloth's alerting section).
+// Label and annotation names must be valid label names; the labels may not
+// be one the generator sets, except severity in the per-severity maps.
+type Alerting struct {
+	// Name replaces SLOErrorBudgetBurn as the name of the burn alerts.
+	Name string
+	// Labels and Annotations go on every alert of the SLO.
+	Labels, Annotations map[string]string
+	// PageLabels and PageAnnotations go on the burn alerts of page tiers,
+	// TicketLabels and TicketAnnotations on those of ticket tiers; they
+	// win over Labels and Annotations.
+	PageLabels, PageAnnotations     map[string]string
+	TicketLabels, TicketAnnotations map[string]string
 }
 
 // An SLI gives the queries of a service level indicator as PromQL templates

@@ -147,9 +147,9 @@ func (p *plan) groups() ([]ruleGroup, error) {
 			p.series(metricBudgetRemaining), formatFloat(p.obj.Window.Seconds()), p.series(ratioMetric(t.LongWindow)), budget)
 		b.check("time to exhaustion", tte)
 		share := formatFloat(100*t.BudgetShare(p.obj.Window)) + "%"
-		r := b.alert(AlertBurn, expr, p.alertFor, map[string]string{
+		r := b.alert(p.alertName(AlertBurn), expr, p.alertFor, p.alertLabels(AlertBurn, map[string]string{
 			"severity": string(t.Severity), "long_window": long, "short_window": short,
-		}, map[string]string{
+		}), p.alertAnnotations(AlertBurn, t.Severity, map[string]string{
 			"summary": "SLO " + who + " burns its error budget {{ $value | printf \"%.1f\" }}x too fast",
 			"description": fmt.Sprintf("The error budget of the %s window burns {{ $value | printf \"%%.2f\" }} times as fast as it can be sustained over the last %s, "+
 				"and at least %s times over the last %s. Burning at %s, this alert fires once %s of the budget is spent.",
@@ -157,19 +157,19 @@ func (p *plan) groups() ([]ruleGroup, error) {
 			"burn_rate":          "{{ $value | printf \"%.2f\" }}",
 			"budget_share":       share,
 			"time_to_exhaustion": "{{ with query " + strconv.Quote(tte) + " }}{{ . | first | value | humanizeDuration }}{{ end }}",
-		})
+		}))
 		alerts.Rules = append(alerts.Rules, r)
 	}
 	alerts.Rules = append(alerts.Rules, b.alert(AlertExhausted, fmt.Sprintf("sum(%s) <= 0", p.series(metricBudgetRemaining)), 0,
-		map[string]string{"severity": "ticket"}, map[string]string{
+		p.alertLabels(AlertExhausted, nil), p.alertAnnotations(AlertExhausted, "", map[string]string{
 			"summary":     "SLO " + who + " has spent its error budget",
 			"description": fmt.Sprintf("{{ $value | humanizePercentage }} of the error budget of the %s window is left.", promDuration(p.obj.Window)),
-		}))
+		})))
 	alerts.Rules = append(alerts.Rules, b.alert(AlertAbsent, "sum(absent("+p.absentExpr()+"))", absentFor,
-		map[string]string{"severity": "ticket"}, map[string]string{
+		p.alertLabels(AlertAbsent, nil), p.alertAnnotations(AlertAbsent, "", map[string]string{
 			"summary":     "SLO " + who + " has no SLI data",
 			"description": "The query counting the SLI's events returns nothing, so the SLO is not measured. Was a metric renamed or a target lost?",
-		}))
+		})))
 	groups = append(groups, alerts)
 	if b.err != nil {
 		return nil, b.err

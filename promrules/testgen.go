@@ -3,7 +3,6 @@ package promrules
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"math"
 	"time"
 
@@ -369,12 +368,8 @@ func (g *testGen) within(metric string, at time.Duration, lo, hi float64) exprTe
 // alert expects the named alert of the SLO, with extra labels, to be firing
 // (or not) at at, checked through the ALERTS series.
 func (g *testGen) alert(name string, extra map[string]string, at time.Duration, firing bool) exprTest {
-	ls := maps.Clone(g.p.labels)
-	maps.Copy(ls, extra)
-	if name == AlertExhausted || name == AlertAbsent {
-		ls["severity"] = "ticket"
-	}
-	ls["alertname"] = name
+	ls := g.p.alertLabels(name, extra)
+	ls["alertname"] = g.p.alertName(name)
 	ls["alertstate"] = "firing"
 	sel := selector("ALERTS", ls)
 	t := exprTest{Expr: sel, EvalTime: promDuration0(at)}

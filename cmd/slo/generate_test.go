@@ -113,3 +113,46 @@ func TestGenerateRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateCarriesSlothAlerting generates rules for Sloth's example spec:
+// its alert name, labels and annotations reach the alerts, per severity,
+// and the generated unit tests (which expect them) pass promtool.
+func TestGenerateCarriesSlothAlerting(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "sloth.yaml")
+	src, err := os.ReadFile("../../examples/specs/sloth.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep the first SLO: the second is a raw ratio, which the generated
+	// tests cannot feed.
+	text := string(src)
+	text = text[:strings.Index(text, "\n  - name: \"requests-latency-raw\"")] + "\n"
+	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rules, tests := filepath.Join(dir, "rules.yml"), filepath.Join(dir, "rules.tests.yml")
+	if code, _, stderr := cli(t, "generate", "-o", rules, "-tests", tests, spec); code != exitOK {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	out, _ := os.ReadFile(rules)
+	for _, want := range []string{
+		"alert: MyServiceHighErrorRate", "routing_key: myteam", "severity: pageteam",
+		"slack_channel: '#alerts-myteam'", "severity: slack", "summary: High error rate on 'myservice' requests responses",
+		"alert: SLOErrorBudgetExhausted",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rules lack %q", want)
+		}
+	}
+	if strings.Contains(string(out), "alert: SLOErrorBudgetBurn") {
+		t.Error("the burn alerts kept the default name")
+	}
+	promtoolRun(t, dir, "check", "rules", rules)
+	if testing.Short() {
+		return
+	}
+	if out := promtoolRun(t, dir, "test", "rules", tests); !strings.Contains(out, "SUCCESS") {
+		t.Fatalf("promtool test rules:\n%s", out)
+	}
+}
