@@ -18,6 +18,10 @@ const (
 
 type coarseClock struct {
 	now atomic.Int64 // Unix nanoseconds, at most one tick old
+	// skip is added to the monotonic timeline when the wall clock is found
+	// ahead of it: after a suspend, which stops Linux's monotonic clock, or
+	// a wall clock set forward. It only grows, so time never runs back.
+	skip atomic.Int64
 
 	mu      sync.Mutex
 	tick    time.Duration // 0 until started
@@ -63,7 +67,8 @@ func (c *coarseClock) run(tick time.Duration) {
 			t.Reset(d)
 		}
 		// Wall time of the start plus monotonic time since: immune to
-		// wall-clock steps while the process runs.
+		// wall-clock steps back while the process runs.
+		c.catchUp(time.Now().UnixNano())
 		c.now.Store(c.precise())
 	}
 }
@@ -71,7 +76,19 @@ func (c *coarseClock) run(tick time.Duration) {
 // precise returns the clock's time read exactly now, in Unix nanoseconds.
 // The clock must have been started by require.
 func (c *coarseClock) precise() int64 {
-	return c.started.UnixNano() + int64(time.Since(c.started))
+	return c.started.UnixNano() + int64(time.Since(c.started)) + c.skip.Load()
+}
+
+// maxLag is how far the wall clock may run ahead of the clock's timeline
+// before the timeline jumps to it.
+const maxLag = time.Second
+
+// catchUp moves the timeline forward to wall, in Unix nanoseconds, when it
+// lags by more than maxLag.
+func (c *coarseClock) catchUp(wall int64) {
+	if lag := wall - c.precise(); lag > int64(maxLag) {
+		c.skip.Add(lag)
+	}
 }
 
 // currentTick reports the clock's tick, 0 when it has not started.

@@ -36,7 +36,8 @@
 // advances every few milliseconds (never coarser than a tenth of the
 // tracker's finest bucket, and at most 100ms). An event is therefore placed
 // in its bucket with an error of at most one tick, far below a bucket's
-// width. With [WithClock] every event reads the given clock instead, which
+// width. The clock follows the wall clock forward (after a suspend, say) but
+// never back. With [WithClock] every event reads the given clock instead, which
 // makes the tracker exact and lets tests replay a month in milliseconds.
 //
 // # Persistence
