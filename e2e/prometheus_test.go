@@ -106,12 +106,6 @@ func (p *promServer) stop() {
 	}
 }
 
-func (p *promServer) restart() {
-	p.t.Helper()
-	p.stop()
-	p.start()
-}
-
 func (p *promServer) log() string {
 	if p.logs == nil {
 		return ""
