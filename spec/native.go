@@ -79,8 +79,6 @@ func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, file
 	} else {
 		dr.locs["Window"] = location{"window", dr.node.Line}
 	}
-	winLoc := dr.locs["Window"]
-	dr.defaultTiersLoc = &winLoc
 
 	sloLabels, ok := d.labels(o.get(d, "labels"), o.field("labels"))
 	dr.ok = dr.ok && ok
@@ -373,7 +371,6 @@ func (d *decoder) nativeAlerting(dr *draft, n *yaml.Node, path string) bool {
 		items, lok := d.list(v, o.field("tiers"))
 		ok = ok && lok
 		obj.Tiers = []slo.AlertTier{}
-		dr.defaultTiersLoc = nil
 		for i, it := range items {
 			t, tok := d.tier(dr, it, index(o.field("tiers"), i), i)
 			ok = ok && tok

@@ -22,8 +22,6 @@ type draft struct {
 	path string
 	ok   bool
 	locs map[string]location // slo.Objective field (e.g. "Target", "Tiers[0]") to its YAML
-	// tiersFrom explains where tiers came from when the spec gave none.
-	defaultTiersLoc *location
 }
 
 type location struct {
@@ -53,18 +51,10 @@ func (d *decoder) finish(file *File, dr *draft) {
 	err := dr.slo.Objective.Validate()
 	var ve *slo.ValidationError
 	if errors.As(err, &ve) {
-		defaultTiersReported := false
 		for _, p := range ve.Problems {
 			loc, found := dr.find(p.Field)
 			problem := p.Problem
-			if !found && strings.HasPrefix(p.Field, "Tiers") && dr.defaultTiersLoc != nil {
-				if defaultTiersReported {
-					continue
-				}
-				defaultTiersReported = true
-				loc = *dr.defaultTiersLoc
-				problem = fmt.Sprintf("the default alert tiers scaled to this window are too short (%s: %s); use a window of at least 15m or give alerting tiers", p.Field, p.Problem)
-			} else if !found {
+			if !found {
 				loc = location{dr.path, dr.node.Line}
 				problem = p.Field + ": " + problem
 			}

@@ -155,11 +155,6 @@ func (d *decoder) openSLOSLO(file *File, docs *openSLODocs, obj openSLOObject) {
 			}
 		}
 	}
-	if loc, ok := dr.locs["Window"]; ok {
-		dr.defaultTiersLoc = &loc
-	} else {
-		dr.defaultTiersLoc = &location{o.field("timeWindow"), o.node.Line}
-	}
 
 	method := "Occurrences"
 	if v := o.get(d, "budgetingMethod"); v != nil {

@@ -59,8 +59,6 @@ func (d *decoder) slothSLO(file *File, n *yaml.Node, path, service string, fileL
 	dr.ok = dr.ok && ok
 	dr.slo.Objective.Description = desc
 	dr.locs["Window"] = location{o.field("objective"), o.node.Line}
-	winLoc := dr.locs["Window"]
-	dr.defaultTiersLoc = &winLoc
 
 	if v := o.get(d, "objective"); v == nil {
 		d.failf(o.node, o.field("objective"), "is missing; give the percentage of good events, like 99.9")

@@ -329,9 +329,9 @@ slos:
 			want: []Error{{Line: 12, SLO: "a", Field: "slos[0].alerting.tiers[0].short_window", Problem: "not shorter than LongWindow"}},
 		},
 		{
-			name: "window too short for the default tiers",
-			src:  "version: slo/v1\nservice: s\nslos:\n- name: a\n  objective: 99%\n  window: 2m\n  sli: {in_process: {}}\n",
-			want: []Error{{Line: 6, SLO: "a", Field: "slos[0].window", Problem: "default alert tiers scaled to this window are too short"}},
+			name: "window too short",
+			src:  "version: slo/v1\nservice: s\nslos:\n- name: a\n  objective: 99%\n  window: 30s\n  sli: {in_process: {}}\n",
+			want: []Error{{Line: 6, SLO: "a", Field: "slos[0].window", Problem: "30s is outside [1m0s"}},
 		},
 		{
 			name: "duplicate key and duplicate name",
