@@ -1,7 +1,6 @@
 package slo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slo-budget-tracker/slo/internal/slotest"
 )
 
 // memStore keeps states in memory, as JSON so that what is saved is a copy
@@ -207,23 +208,8 @@ func TestStoreDownAtStartNeverOverwrites(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's goroutine and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output written by other goroutines.
+type syncBuffer = slotest.Buffer
 
 func countState(st *State, window time.Duration) uint64 {
 	var n uint64

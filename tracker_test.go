@@ -5,22 +5,15 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/slo-budget-tracker/slo/internal/slotest"
 )
 
-// fakeClock is a settable clock, safe for concurrent use.
-type fakeClock struct{ ns atomic.Int64 }
-
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.ns.Store(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	return c
+func newFakeClock() *slotest.Clock {
+	return slotest.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 }
-
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func mustTracker(t testing.TB, o Objective, opts ...Option) *Tracker {
 	t.Helper()
@@ -294,11 +287,11 @@ func TestAgainstNaiveReference(t *testing.T) {
 			}
 			good := rng.IntN(10) > 0
 			tr.Record(good)
-			obs = append(obs, observation{clock.ns.Load(), good})
+			obs = append(obs, observation{clock.Now().UnixNano(), good})
 			if step%50 != 0 {
 				continue
 			}
-			now := clock.ns.Load()
+			now := clock.Now().UnixNano()
 			s := tr.Snapshot()
 			check := func(name string, w time.Duration, total, bad uint64) {
 				width := tr.ringFor(w).width
@@ -435,7 +428,7 @@ func TestConcurrentRecordingAndSnapshots(t *testing.T) {
 		}
 		if s.Total != wantGood+wantBad || s.Failures != wantBad {
 			t.Errorf("injected=%v: window holds %d/%d, want %d/%d (clock moved %v)", injected, s.Total, s.Failures,
-				wantGood+wantBad, wantBad, time.Duration(clock.ns.Load()-newFakeClock().ns.Load()))
+				wantGood+wantBad, wantBad, time.Duration(clock.Now().UnixNano()-newFakeClock().Now().UnixNano()))
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slo-budget-tracker/slo/internal/slotest"
 )
 
 // mode is how the test receiver answers.
@@ -319,22 +320,7 @@ func (r *receiver) stats() (requests, duplicates int, invalid []string) {
 }
 
 // logBuffer captures a logger's output for concurrent writers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer = slotest.Buffer
 
 // testToken is the secret the tests grep for.
 const testToken = "s3cr3t-T0KEN-do-not-log"

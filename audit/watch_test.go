@@ -5,32 +5,14 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/slotest"
 )
 
-// clock is an injected clock, safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *slotest.Clock { return slotest.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) }
 
 var pageTier = slo.AlertTier{Severity: slo.SeverityPage, LongWindow: 5 * time.Minute, ShortWindow: time.Minute, Factor: 10}
 
@@ -58,7 +40,7 @@ func seen(start time.Time, e Event) string {
 
 // replay records one minute of traffic per entry of errs (1000 events,
 // errs[i] of them bad), advances the clock a minute and checks.
-func replay(c *clock, tr *slo.Tracker, w *Watcher, start time.Time, errs []uint64) []string {
+func replay(c *slotest.Clock, tr *slo.Tracker, w *Watcher, start time.Time, errs []uint64) []string {
 	var out []string
 	for _, bad := range errs {
 		tr.RecordN(1000-bad, bad)

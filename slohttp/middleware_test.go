@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/slotest"
 	"github.com/slo-budget-tracker/slo/slohttp"
 )
 
@@ -175,23 +176,8 @@ func TestOutcomeString(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output written by other goroutines.
+type syncBuffer = slotest.Buffer
 
 // done wraps h and reports on the returned channel each time it has
 // returned or panicked, so a test can wait for the middleware to finish.

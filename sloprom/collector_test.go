@@ -14,27 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/slotest"
 )
 
-// clock is a manual clock, safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *slotest.Clock { return slotest.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) }
 
 // burningRegistry holds two objectives: "checkout" (target 93.75%, so the
 // allowed error ratio is exactly 1/16) after an hour at 50% errors, a burn

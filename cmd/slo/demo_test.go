@@ -6,30 +6,15 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/slo-budget-tracker/slo/internal/slotest"
 	"github.com/slo-budget-tracker/slo/slohttp"
 )
 
 // lockedBuffer collects a command's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = slotest.Buffer
 
 // TestDemoCommand runs `slo demo` on a free port, with the SLOs of a spec,
 // reads its report, and stops it as Ctrl-C would.

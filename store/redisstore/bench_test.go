@@ -9,28 +9,8 @@ import (
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/store/internal/codec"
+	"github.com/slo-budget-tracker/slo/store/internal/storetest"
 )
-
-// busyState returns the state of a tracker that saw traffic every minute of
-// its 30-day window and every second of the last hour: every bucket of
-// every window filled, the largest state an objective saves.
-func busyState(tb testing.TB, name string, end time.Time) *slo.State {
-	tb.Helper()
-	now := end.Add(-slo.DefaultWindow)
-	tr, err := slo.NewTracker(slo.Objective{Name: name, Target: 0.999}, slo.WithClock(func() time.Time { return now }))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for now.Before(end) {
-		tr.RecordN(1000, 1)
-		if end.Sub(now) > time.Hour {
-			now = now.Add(time.Minute)
-		} else {
-			now = now.Add(time.Second)
-		}
-	}
-	return tr.State()
-}
 
 // BenchmarkFlush100 measures one flush of 100 objectives' busy states:
 // as the trackers do it (100 concurrent Saves, one pipelined HSET+PEXPIRE
@@ -43,7 +23,7 @@ func BenchmarkFlush100(b *testing.B) {
 	s := newStore(b, c, "bench")
 	ctx := context.Background()
 	now := time.Now()
-	first := busyState(b, "objective-000", now)
+	first := storetest.BusyState(b, "objective-000", now)
 	states := make([]*slo.State, 100)
 	blobs := make([][]byte, 100)
 	for i := range states {
@@ -126,7 +106,7 @@ func BenchmarkRedisCommandsPerInstance(b *testing.B) {
 			s := newStore(b, srv.client(b), "pod-0")
 			reg := slo.NewRegistry(append(s.Options(), slo.WithLogger(quiet()))...)
 			now := time.Now()
-			busy := busyState(b, "x", now)
+			busy := storetest.BusyState(b, "x", now)
 			for i := range n {
 				tr, err := reg.Define(slo.Objective{Name: fmt.Sprintf("objective-%03d", i), Target: 0.999})
 				if err != nil {
