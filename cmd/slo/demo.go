@@ -63,9 +63,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Out:      stdout,
 	}
 	if *specFile != "" {
-		f, err := spec.Load(*specFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "slo demo: %v\n", err)
+		f, ok := loadSpec(*specFile, stderr)
+		if !ok {
 			return exitFail
 		}
 		cfg.Objectives = demoObjectives(f)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -61,17 +60,9 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	var slos []promrules.SLO
 	failed := false
 	for _, path := range fs.Args() {
-		f, err := spec.Load(path)
-		if err != nil {
+		f, ok := loadSpec(path, stderr)
+		if !ok {
 			failed = true
-			var list spec.ErrorList
-			if errors.As(err, &list) {
-				for _, e := range list {
-					fmt.Fprintln(stderr, e)
-				}
-			} else {
-				fmt.Fprintf(stderr, "%s: %v\n", path, err)
-			}
 			continue
 		}
 		for _, s := range f.SLOs {

@@ -19,6 +19,24 @@ Objectives that make an alert tier unable to fire are warned about.
 
 Exit status: 0 when every file is valid, 1 when any is not, 2 on bad usage.`
 
+// loadSpec loads the spec file at path; when it is invalid it prints every
+// problem, one a line, and returns false.
+func loadSpec(path string, stderr io.Writer) (*spec.File, bool) {
+	f, err := spec.Load(path)
+	if err == nil {
+		return f, true
+	}
+	var list spec.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			fmt.Fprintln(stderr, e)
+		}
+	} else {
+		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+	}
+	return nil, false
+}
+
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("validate", "[-q] FILE...", validateHelp, stderr)
 	quiet := fs.Bool("q", false, "print only problems and warnings")
@@ -32,17 +50,9 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	code := exitOK
 	for _, path := range fs.Args() {
-		f, err := spec.Load(path)
-		if err != nil {
+		f, ok := loadSpec(path, stderr)
+		if !ok {
 			code = exitFail
-			var list spec.ErrorList
-			if errors.As(err, &list) {
-				for _, e := range list {
-					fmt.Fprintln(stderr, e)
-				}
-			} else {
-				fmt.Fprintf(stderr, "%s: %v\n", path, err)
-			}
 			continue
 		}
 		if !*quiet {
