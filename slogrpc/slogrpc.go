@@ -13,32 +13,17 @@ import (
 	"github.com/slo-budget-tracker/slo"
 )
 
-// An Outcome is what a call means for an objective. The values are those of
-// package slohttp.
-type Outcome uint8
+// An Outcome is what one call means for an objective. It is slo.Outcome,
+// shared with package slohttp.
+type Outcome = slo.Outcome
 
-// The outcomes a Classifier may return.
+// The outcomes a Classifier may return. A Classifier returning any other
+// value ignores the call too.
 const (
-	// Good counts the call as a good event.
-	Good Outcome = iota
-	// Bad counts the call as a bad event: one that spends error budget.
-	Bad
-	// Ignore does not count the call at all. A Classifier returning any
-	// value other than Good or Bad ignores the call too.
-	Ignore
+	Good   = slo.Good   // counts the call as a good event
+	Bad    = slo.Bad    // counts the call as a bad event, one that spends error budget
+	Ignore = slo.Ignore // does not count the call at all
 )
-
-// String returns "good", "bad" or "ignore".
-func (o Outcome) String() string {
-	switch o {
-	case Good:
-		return "good"
-	case Bad:
-		return "bad"
-	default:
-		return "ignore"
-	}
-}
 
 // A Classifier decides what a finished call means for an objective, from
 // the status code the client sees and the value its handler panicked with

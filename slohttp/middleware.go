@@ -10,31 +10,17 @@ import (
 	"github.com/slo-budget-tracker/slo"
 )
 
-// An Outcome is what one request means for an objective.
-type Outcome uint8
+// An Outcome is what one request means for an objective. It is slo.Outcome,
+// shared with package slogrpc.
+type Outcome = slo.Outcome
 
-// The outcomes a Classifier may return.
+// The outcomes a Classifier may return. A Classifier returning any other
+// value ignores the request too.
 const (
-	// Good counts the request as a good event.
-	Good Outcome = iota
-	// Bad counts the request as a bad event: one that spends error budget.
-	Bad
-	// Ignore does not count the request at all. A Classifier returning
-	// any value other than Good or Bad ignores the request too.
-	Ignore
+	Good   = slo.Good   // counts the request as a good event
+	Bad    = slo.Bad    // counts the request as a bad event, one that spends error budget
+	Ignore = slo.Ignore // does not count the request at all
 )
-
-// String returns "good", "bad" or "ignore".
-func (o Outcome) String() string {
-	switch o {
-	case Good:
-		return "good"
-	case Bad:
-		return "bad"
-	default:
-		return "ignore"
-	}
-}
 
 // A Classifier decides what a finished request means for an objective.
 //
