@@ -140,37 +140,47 @@ type queryResult struct {
 	SamplesRead int64
 }
 
-func (p *promServer) query(expr string, at time.Time) queryResult {
+// api GETs an endpoint of the HTTP API and decodes the data of a
+// successful answer into data; any failure fails the test.
+func (p *promServer) api(endpoint string, q url.Values, data any) {
 	p.t.Helper()
-	q := url.Values{"query": {expr}, "time": {strconv.FormatInt(at.Unix(), 10)}, "stats": {"all"}}
-	res, err := http.Get(p.url + "/api/v1/query?" + q.Encode())
+	res, err := http.Get(p.url + endpoint + "?" + q.Encode())
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	var body struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-			Stats struct {
-				Samples struct {
-					TotalQueryableSamples int64 `json:"totalQueryableSamples"`
-				} `json:"samples"`
-			} `json:"stats"`
-		} `json:"data"`
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
 	}
 	if err := json.NewDecoder(bufio.NewReader(res.Body)).Decode(&body); err != nil {
-		p.t.Fatalf("query %s: %v", expr, err)
+		p.t.Fatalf("%s %s: %v", endpoint, q.Get("query"), err)
 	}
 	if body.Status != "success" {
-		p.t.Fatalf("query %s: %s", expr, body.Error)
+		p.t.Fatalf("%s %s: %s", endpoint, q.Get("query"), body.Error)
 	}
-	out := queryResult{SamplesRead: body.Data.Stats.Samples.TotalQueryableSamples}
-	for _, r := range body.Data.Result {
+	if err := json.Unmarshal(body.Data, data); err != nil {
+		p.t.Fatalf("%s %s: %v", endpoint, q.Get("query"), err)
+	}
+}
+
+func (p *promServer) query(expr string, at time.Time) queryResult {
+	p.t.Helper()
+	var data struct {
+		Result []struct {
+			Metric map[string]string `json:"metric"`
+			Value  [2]any            `json:"value"`
+		} `json:"result"`
+		Stats struct {
+			Samples struct {
+				TotalQueryableSamples int64 `json:"totalQueryableSamples"`
+			} `json:"samples"`
+		} `json:"stats"`
+	}
+	p.api("/api/v1/query", url.Values{"query": {expr}, "time": {strconv.FormatInt(at.Unix(), 10)}, "stats": {"all"}}, &data)
+	out := queryResult{SamplesRead: data.Stats.Samples.TotalQueryableSamples}
+	for _, r := range data.Result {
 		s, _ := r.Value[1].(string)
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
