@@ -43,13 +43,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "slo demo: unexpected arguments %q\n", fs.Args())
-		fs.Usage()
-		return exitUsage
-	}
-	if *speed <= 0 || *rps < 0 {
-		fmt.Fprintln(stderr, "slo demo: -speed must be positive and -rps not negative")
+	switch {
+	case fs.NArg() > 0:
+		return usageError(fs, "unexpected arguments %q", fs.Args())
+	case *speed <= 0 || *rps < 0:
+		return usageError(fs, "-speed must be positive and -rps not negative")
+	case *specFile != "" && !checkFiles(fs, *specFile):
 		return exitUsage
 	}
 	cfg := demo.Config{

@@ -85,15 +85,11 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "slo gate: "+format+"\n", a...)
-		return exitUsage
-	}
+	fail := func(format string, a ...any) int { return usageError(fs, format, a...) }
 	switch {
 	case fs.NArg() > 0:
 		return fail("unexpected arguments %q", fs.Args())
 	case (*sloURL == "") == (*promURL == ""):
-		fs.Usage()
 		return fail("give exactly one of -url or -prometheus")
 	case *service != "" && *promURL == "":
 		return fail("-service works with -prometheus; a /slo endpoint serves one service")

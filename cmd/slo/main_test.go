@@ -74,14 +74,13 @@ func TestValidate(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "checkout.yaml: 3 SLOs") || !strings.Contains(out, "web-latency") || errOut != "" {
 		t.Errorf("valid files: code %d\n%s\n%s", code, out, errOut)
 	}
-	code, out, errOut = cli(t, "validate", good, bad, filepath.Join(dir, "missing.yaml"))
+	code, out, errOut = cli(t, "validate", good, bad)
 	if code != exitFail {
 		t.Errorf("invalid file: code %d, want %d", code, exitFail)
 	}
 	for _, want := range []string{
 		bad + `:5: slo "a": slos[0].objective: 99.9 is ambiguous`,
 		bad + `:7: slo "a": slos[0].windw: unknown field (did you mean "window"?)`,
-		"missing.yaml: spec: open",
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
