@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/slo-budget-tracker/slo/slohttp"
 )
 
 const gateHelp = `
@@ -190,39 +192,43 @@ func selectSLOs(states []budgetState, names []string) ([]budgetState, error) {
 	return out, nil
 }
 
-// sloReport is the part of a /slo document the gate reads.
-type sloReport struct {
-	SLOs *[]struct {
-		Name                 *string  `json:"name"`
-		Total                uint64   `json:"total"`
-		ErrorBudgetRemaining *float64 `json:"error_budget_remaining"`
-		IsBudgetExhausted    bool     `json:"is_budget_exhausted"`
-	} `json:"slos"`
-}
-
+// fetchSLOEndpoint reads the report slohttp.SnapshotHandler serves at
+// rawURL, decoded into slohttp's own types (docs/json.md).
 func fetchSLOEndpoint(ctx context.Context, rawURL string) ([]budgetState, error) {
 	body, err := get(ctx, rawURL)
 	if err != nil {
 		return nil, err
 	}
-	var rep sloReport
+	var rep slohttp.Report
 	if err := json.Unmarshal(body, &rep); err != nil {
 		return nil, fmt.Errorf("reading %s: not an SLO report: %w", rawURL, err)
 	}
 	if rep.SLOs == nil {
 		return nil, fmt.Errorf("reading %s: not an SLO report: no \"slos\" list", rawURL)
 	}
-	var out []budgetState
-	for i, s := range *rep.SLOs {
-		if s.Name == nil || s.ErrorBudgetRemaining == nil {
+	// A field the document lacks decodes as zero: a missing remaining
+	// budget must not read as a spent one, nor a missing name as "".
+	var fields struct {
+		SLOs []map[string]json.RawMessage `json:"slos"`
+	}
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, fmt.Errorf("reading %s: not an SLO report: %w", rawURL, err)
+	}
+	out := make([]budgetState, 0, len(rep.SLOs))
+	for i, s := range rep.SLOs {
+		if s.Name == "" || isNull(fields.SLOs[i]["error_budget_remaining"]) {
 			return nil, fmt.Errorf("reading %s: slos[%d] has no name or error_budget_remaining", rawURL, i)
 		}
 		total := s.Total
-		st := budgetState{SLO: *s.Name, Remaining: *s.ErrorBudgetRemaining, Total: &total}
-		st.Exhausted = s.IsBudgetExhausted || (s.Total > 0 && st.Remaining <= 0)
-		out = append(out, st)
+		out = append(out, budgetState{SLO: s.Name, Remaining: s.ErrorBudgetRemaining, Total: &total,
+			Exhausted: s.IsBudgetExhausted || (s.Total > 0 && s.ErrorBudgetRemaining <= 0)})
 	}
 	return out, nil
+}
+
+// isNull reports whether a JSON value is absent or null.
+func isNull(v json.RawMessage) bool {
+	return len(v) == 0 || string(v) == "null"
 }
 
 // promResponse is the envelope of Prometheus's HTTP API.
