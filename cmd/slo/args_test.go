@@ -26,47 +26,42 @@ func TestFlagsAnywhere(t *testing.T) {
 	rules, tests := filepath.Join(dir, "rules.yml"), filepath.Join(dir, "rules.tests.yml")
 	u := sloServer(t).URL + "/slo"
 	for _, tc := range []struct {
-		name     string
-		args     []string
-		wantCode int
-		inStdout string
-		inStderr string
-		files    []string // written by the command
+		name string
+		cliCase
+		files []string // written by the command
 	}{
-		{"validate: flag after the file", []string{"validate", spec, "-q"}, exitOK, "", "", nil},
-		{"validate: --flag between files", []string{"validate", spec, "--q", spec2}, exitOK, "", "", nil},
-		{"validate: --flag=value before", []string{"validate", "--q=false", spec}, exitOK, "shop.yaml: 1 SLOs", "", nil},
-		{"generate: flags after the file", []string{"generate", spec, "-o", rules, "-tests", tests}, exitOK, "", "", []string{rules, tests}},
-		{"generate: mixed forms", []string{"generate", "--method=ratio-average", spec, "--o", rules}, exitOK, "", "", []string{rules}},
-		{"generate: -h after the file", []string{"generate", spec, "-h"}, exitOK, "", "usage: slo generate", nil},
-		{"budget: --flag=value", []string{"budget", "--objective=99.9", "--window", "7d"}, exitOK, "99.9% over 7d", "", nil},
-		{"budget: only the argument is unexpected", []string{"budget", "extra", "--objective", "99.9"}, exitUsage, "", `unexpected arguments ["extra"]`, nil},
-		{"gate: flags in both forms", []string{"gate", "--url=" + u, "-slo", "half", "--min-remaining", "40%"}, exitOK, "half", "", nil},
-		{"gate: only the argument is unexpected", []string{"gate", "extra", "--url", u}, exitUsage, "", `unexpected arguments ["extra"]`, nil},
-		{"demo: only the argument is unexpected", []string{"demo", "extra", "--speed", "2"}, exitUsage, "", `unexpected arguments ["extra"]`, nil},
-		{"demo: --flag=value", []string{"demo", "--speed=0"}, exitUsage, "", "-speed must be positive", nil},
-		{"version: -h after nothing", []string{"version", "--help"}, exitOK, "", "usage: slo version", nil},
-		{"version: an argument before a flag", []string{"version", "x", "-h"}, exitOK, "", "usage: slo version", nil},
-		{"help: a command", []string{"help", "gate"}, exitOK, "usage: slo gate", "", nil},
-		{"help: a flag after the command", []string{"help", "gate", "-h"}, exitOK, "", "usage: slo help", nil},
+		{"validate: --flag=value before", cliCase{[]string{"validate", "--q=false", spec}, exitOK, "shop.yaml: 1 SLOs", ""}, nil},
+		{"generate: flags after the file", cliCase{[]string{"generate", spec, "-o", rules, "-tests", tests}, exitOK, "", ""}, []string{rules, tests}},
+		{"generate: mixed forms", cliCase{[]string{"generate", "--method=ratio-average", spec, "--o", rules}, exitOK, "", ""}, []string{rules}},
+		{"generate: -h after the file", cliCase{[]string{"generate", spec, "-h"}, exitOK, "", "usage: slo generate"}, nil},
+		{"budget: --flag=value", cliCase{[]string{"budget", "--objective=99.9", "--window", "7d"}, exitOK, "99.9% over 7d", ""}, nil},
+		{"budget: only the argument is unexpected", cliCase{[]string{"budget", "extra", "--objective", "99.9"}, exitUsage, "", `unexpected arguments ["extra"]`}, nil},
+		{"gate: flags in both forms", cliCase{[]string{"gate", "--url=" + u, "-slo", "half", "--min-remaining", "40%"}, exitOK, "half", ""}, nil},
+		{"gate: only the argument is unexpected", cliCase{[]string{"gate", "extra", "--url", u}, exitUsage, "", `unexpected arguments ["extra"]`}, nil},
+		{"demo: only the argument is unexpected", cliCase{[]string{"demo", "extra", "--speed", "2"}, exitUsage, "", `unexpected arguments ["extra"]`}, nil},
+		{"demo: --flag=value", cliCase{[]string{"demo", "--speed=0"}, exitUsage, "", "-speed must be positive"}, nil},
+		{"version: -h after nothing", cliCase{[]string{"version", "--help"}, exitOK, "", "usage: slo version"}, nil},
+		{"version: an argument before a flag", cliCase{[]string{"version", "x", "-h"}, exitOK, "", "usage: slo version"}, nil},
+		{"help: a command", cliCase{[]string{"help", "gate"}, exitOK, "usage: slo gate", ""}, nil},
+		{"help: a flag after the command", cliCase{[]string{"help", "gate", "-h"}, exitOK, "", "usage: slo help"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, f := range tc.files {
 				os.Remove(f)
 			}
-			code, out, errOut := cli(t, tc.args...)
-			if code != tc.wantCode || !strings.Contains(out, tc.inStdout) || !strings.Contains(errOut, tc.inStderr) {
-				t.Errorf("slo %q: code %d (want %d)\nstdout: %s\nstderr: %s", tc.args, code, tc.wantCode, out, errOut)
-			}
-			if tc.inStdout == "" && tc.wantCode == exitOK && strings.HasPrefix(tc.name, "validate") && out != "" {
-				t.Errorf("slo %q: -q printed %q", tc.args, out)
-			}
+			tc.check(t)
 			for _, f := range tc.files {
 				if _, err := os.Stat(f); err != nil {
 					t.Errorf("slo %q did not write %s: %v", tc.args, f, err)
 				}
 			}
 		})
+	}
+	// -q after or between the files keeps validate quiet.
+	for _, args := range [][]string{{"validate", spec, "-q"}, {"validate", spec, "--q", spec2}} {
+		if code, out, errOut := cli(t, args...); code != exitOK || out != "" {
+			t.Errorf("slo %q: code %d, stdout %q, stderr %q; want 0 and a quiet stdout", args, code, out, errOut)
+		}
 	}
 }
 
@@ -131,12 +126,7 @@ func TestDoubleDashEndsFlags(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	writeSpec(t, dir, "-q")
-	for _, tc := range []struct {
-		args     []string
-		wantCode int
-		inStdout string
-		inStderr string
-	}{
+	for _, tc := range []cliCase{
 		{[]string{"validate", "--", "-q"}, exitOK, "-q: 1 SLOs", ""},
 		{[]string{"validate", "-q", "--", "-q"}, exitOK, "", ""},
 		{[]string{"validate", "-q", "--", "-q", "--"}, exitUsage, "", "slo validate: --: no such file"},
@@ -146,10 +136,7 @@ func TestDoubleDashEndsFlags(t *testing.T) {
 		{[]string{"help", "--", "budget"}, exitOK, "usage: slo budget", ""},
 		{[]string{"version", "--", "-h"}, exitUsage, "", "slo version: takes no arguments"},
 	} {
-		code, out, errOut := cli(t, tc.args...)
-		if code != tc.wantCode || !strings.Contains(out, tc.inStdout) || !strings.Contains(errOut, tc.inStderr) {
-			t.Errorf("slo %q: code %d (want %d)\nstdout: %s\nstderr: %s", tc.args, code, tc.wantCode, out, errOut)
-		}
+		tc.check(t)
 	}
 	for _, f := range []string{"rules.yml", "--"} {
 		if _, err := os.Stat(f); err != nil {

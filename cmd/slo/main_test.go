@@ -18,28 +18,38 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
+// A cliCase is a command line and what slo must answer: the exit code and
+// text that stdout and stderr contain.
+type cliCase struct {
+	args     []string
+	wantCode int
+	inStdout string
+	inStderr string
+}
+
+// check runs the command line and reports where the answer differs.
+func (tc cliCase) check(t *testing.T) {
+	t.Helper()
+	code, out, errOut := cli(t, tc.args...)
+	if code != tc.wantCode || !strings.Contains(out, tc.inStdout) || !strings.Contains(errOut, tc.inStderr) {
+		t.Errorf("slo %q: code %d (want %d)\nstdout: %s\nstderr: %s", tc.args, code, tc.wantCode, out, errOut)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		args     []string
-		wantCode int
-		inStdout string
-		inStderr string
+		name string
+		cliCase
 	}{
-		{"no command", nil, exitUsage, "", "The commands are:"},
-		{"unknown command", []string{"deploy"}, exitUsage, "", `unknown command "deploy"`},
-		{"help lists every command", []string{"help"}, exitOK, "validate", ""},
-		{"help of a command", []string{"help", "budget"}, exitOK, "usage: slo budget", ""},
-		{"help of an unknown command", []string{"help", "nope"}, exitUsage, "", `unknown command "nope"`},
-		{"-h of a command", []string{"gate", "-h"}, exitOK, "", "Exit status:"},
-		{"bad flag", []string{"budget", "-objectiv", "99"}, exitUsage, "", "flag provided but not defined"},
+		{"no command", cliCase{nil, exitUsage, "", "The commands are:"}},
+		{"unknown command", cliCase{[]string{"deploy"}, exitUsage, "", `unknown command "deploy"`}},
+		{"help lists every command", cliCase{[]string{"help"}, exitOK, "validate", ""}},
+		{"help of a command", cliCase{[]string{"help", "budget"}, exitOK, "usage: slo budget", ""}},
+		{"help of an unknown command", cliCase{[]string{"help", "nope"}, exitUsage, "", `unknown command "nope"`}},
+		{"-h of a command", cliCase{[]string{"gate", "-h"}, exitOK, "", "Exit status:"}},
+		{"bad flag", cliCase{[]string{"budget", "-objectiv", "99"}, exitUsage, "", "flag provided but not defined"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := cli(t, tc.args...)
-			if code != tc.wantCode || !strings.Contains(out, tc.inStdout) || !strings.Contains(errOut, tc.inStderr) {
-				t.Errorf("code %d (want %d)\nstdout: %s\nstderr: %s", code, tc.wantCode, out, errOut)
-			}
-		})
+		t.Run(tc.name, tc.check)
 	}
 	_, out, _ := cli(t, "help")
 	for _, c := range commands() {
