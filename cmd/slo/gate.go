@@ -220,8 +220,7 @@ func fetchSLOEndpoint(ctx context.Context, rawURL string) ([]budgetState, error)
 			return nil, fmt.Errorf("reading %s: slos[%d] has no name or error_budget_remaining", rawURL, i)
 		}
 		total := s.Total
-		out = append(out, budgetState{SLO: s.Name, Remaining: s.ErrorBudgetRemaining, Total: &total,
-			Exhausted: s.IsBudgetExhausted || (s.Total > 0 && s.ErrorBudgetRemaining <= 0)})
+		out = append(out, budgetState{SLO: s.Name, Remaining: s.ErrorBudgetRemaining, Total: &total, Exhausted: s.IsBudgetExhausted})
 	}
 	return out, nil
 }
