@@ -88,15 +88,11 @@ func runBudget(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "slo budget: "+format+"\n", a...)
-		return exitUsage
-	}
+	fail := func(format string, a ...any) int { return usageError(fs, format, a...) }
 	if fs.NArg() > 0 {
 		return fail("unexpected arguments %q; give the objective with -objective", fs.Args())
 	}
 	if *objective == "" {
-		fs.Usage()
 		return fail("-objective is required, like -objective 99.9")
 	}
 	target, err := parseObjective(*objective)

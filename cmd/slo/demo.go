@@ -24,7 +24,8 @@ faster than real time, so a 30-day budget burns in minutes and the burn-rate
 alerts can be watched.
 
 The budgets are saved under -data-dir and restored at the next start, or
-shared through Redis with -redis. AUDIT_STREAM_URL sends burn and budget
+saved to Redis with -redis, one state per -instance; /slo/fleet then serves
+the budgets of every instance summed. AUDIT_STREAM_URL sends burn and budget
 events to an audit stream. Ctrl-C stops the demo and saves the budgets.
 
 With -spec, the SLOs come from a spec file: latency SLIs are fed by request
@@ -37,19 +38,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rps := fs.Float64("rps", 20, "requests a second from the built-in load generator (0 for none)")
 	speed := fs.Float64("speed", 1, "how many times faster than real time the SLO clock runs")
 	dataDir := fs.String("data-dir", demo.DefaultDataDir(), `directory to save the budgets in ("" to keep them in memory only)`)
-	redisURL := fs.String("redis", "", "share the budgets through Redis, e.g. redis://127.0.0.1:6379/0")
+	redisURL := fs.String("redis", "", "save the budgets to Redis instead, e.g. redis://127.0.0.1:6379/0, and serve the fleet's at /slo/fleet")
 	instance := fs.String("instance", "", "this replica's name in Redis (default: the host name)")
 	specFile := fs.String("spec", "", "load the SLOs from this spec file instead of the built-in ones")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "slo demo: unexpected arguments %q\n", fs.Args())
-		fs.Usage()
-		return exitUsage
-	}
-	if *speed <= 0 || *rps < 0 {
-		fmt.Fprintln(stderr, "slo demo: -speed must be positive and -rps not negative")
+	switch {
+	case fs.NArg() > 0:
+		return usageError(fs, "unexpected arguments %q", fs.Args())
+	case *speed <= 0 || *rps < 0:
+		return usageError(fs, "-speed must be positive and -rps not negative")
+	case *specFile != "" && !checkFiles(fs, *specFile):
 		return exitUsage
 	}
 	cfg := demo.Config{

@@ -25,7 +25,7 @@ func TestDemoCommand(t *testing.T) {
 		names []string
 	}{
 		{"built-in", nil, []string{"api-availability", "api-latency", "checkout-availability"}},
-		{"spec", []string{"-spec", "../../examples/specs/checkout.yaml"}, []string{"checkout-availability", "checkout-latency", "checkout-payments"}},
+		{"spec", []string{"--spec=../../examples/specs/checkout.yaml"}, []string{"checkout-availability", "checkout-latency", "checkout-payments"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())

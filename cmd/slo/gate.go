@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/slo-budget-tracker/slo/slohttp"
 )
 
 const gateHelp = `
@@ -85,15 +87,11 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "slo gate: "+format+"\n", a...)
-		return exitUsage
-	}
+	fail := func(format string, a ...any) int { return usageError(fs, format, a...) }
 	switch {
 	case fs.NArg() > 0:
 		return fail("unexpected arguments %q", fs.Args())
 	case (*sloURL == "") == (*promURL == ""):
-		fs.Usage()
 		return fail("give exactly one of -url or -prometheus")
 	case *service != "" && *promURL == "":
 		return fail("-service works with -prometheus; a /slo endpoint serves one service")
@@ -194,39 +192,42 @@ func selectSLOs(states []budgetState, names []string) ([]budgetState, error) {
 	return out, nil
 }
 
-// sloReport is the part of a /slo document the gate reads.
-type sloReport struct {
-	SLOs *[]struct {
-		Name                 *string  `json:"name"`
-		Total                uint64   `json:"total"`
-		ErrorBudgetRemaining *float64 `json:"error_budget_remaining"`
-		IsBudgetExhausted    bool     `json:"is_budget_exhausted"`
-	} `json:"slos"`
-}
-
+// fetchSLOEndpoint reads the report slohttp.SnapshotHandler serves at
+// rawURL, decoded into slohttp's own types (docs/json.md).
 func fetchSLOEndpoint(ctx context.Context, rawURL string) ([]budgetState, error) {
 	body, err := get(ctx, rawURL)
 	if err != nil {
 		return nil, err
 	}
-	var rep sloReport
+	var rep slohttp.Report
 	if err := json.Unmarshal(body, &rep); err != nil {
 		return nil, fmt.Errorf("reading %s: not an SLO report: %w", rawURL, err)
 	}
 	if rep.SLOs == nil {
 		return nil, fmt.Errorf("reading %s: not an SLO report: no \"slos\" list", rawURL)
 	}
-	var out []budgetState
-	for i, s := range *rep.SLOs {
-		if s.Name == nil || s.ErrorBudgetRemaining == nil {
+	// A field the document lacks decodes as zero: a missing remaining
+	// budget must not read as a spent one, nor a missing name as "".
+	var fields struct {
+		SLOs []map[string]json.RawMessage `json:"slos"`
+	}
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, fmt.Errorf("reading %s: not an SLO report: %w", rawURL, err)
+	}
+	out := make([]budgetState, 0, len(rep.SLOs))
+	for i, s := range rep.SLOs {
+		if s.Name == "" || isNull(fields.SLOs[i]["error_budget_remaining"]) {
 			return nil, fmt.Errorf("reading %s: slos[%d] has no name or error_budget_remaining", rawURL, i)
 		}
 		total := s.Total
-		st := budgetState{SLO: *s.Name, Remaining: *s.ErrorBudgetRemaining, Total: &total}
-		st.Exhausted = s.IsBudgetExhausted || (s.Total > 0 && st.Remaining <= 0)
-		out = append(out, st)
+		out = append(out, budgetState{SLO: s.Name, Remaining: s.ErrorBudgetRemaining, Total: &total, Exhausted: s.IsBudgetExhausted})
 	}
 	return out, nil
+}
+
+// isNull reports whether a JSON value is absent or null.
+func isNull(v json.RawMessage) bool {
+	return len(v) == 0 || string(v) == "null"
 }
 
 // promResponse is the envelope of Prometheus's HTTP API.

@@ -244,3 +244,63 @@ func TestGateOnARealPrometheus(t *testing.T) {
 		t.Errorf("a service with no SLO: code %d, want %d", code, exitUsage)
 	}
 }
+
+// TestGateReadsWhatTheHandlerWrites serves a registry's report through
+// slohttp.SnapshotHandler on a real HTTP server and checks that the gate
+// reads every SLO's name, events, remaining budget and exhaustion as the
+// registry has them.
+func TestGateReadsWhatTheHandlerWrites(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	reg := slo.NewRegistry(slo.WithClock(func() time.Time { return now }))
+	t.Cleanup(func() { reg.Close(context.Background()) })
+	for name, counts := range map[string][2]uint64{
+		"overspent": {980, 20}, "exactly-spent": {990, 10}, "third": {997, 3},
+		"clean": {1000, 0}, "idle": {0, 0}, "all-bad": {0, 7},
+	} {
+		if _, err := reg.Define(slo.Objective{Name: name, Target: 0.99}); err != nil {
+			t.Fatal(err)
+		}
+		reg.Tracker(name).RecordN(counts[0], counts[1])
+	}
+	srv := httptest.NewServer(slohttp.SnapshotHandler(reg))
+	t.Cleanup(srv.Close)
+
+	code, out, errOut := cli(t, "gate", "-url", srv.URL, "-o", "json")
+	if code != exitFail {
+		t.Fatalf("code %d, want %d (budgets are spent)\n%s", code, exitFail, errOut)
+	}
+	var rep struct{ SLOs []budgetState }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	snaps := reg.SnapshotAll()
+	if len(rep.SLOs) != len(snaps) {
+		t.Fatalf("gate read %d SLOs, the registry has %d", len(rep.SLOs), len(snaps))
+	}
+	for i, s := range snaps {
+		g := rep.SLOs[i]
+		if g.SLO != s.Name || g.Remaining != s.ErrorBudgetRemaining || g.Total == nil || *g.Total != s.Total ||
+			g.Exhausted != s.IsBudgetExhausted() || g.Closed != s.IsBudgetExhausted() {
+			t.Errorf("gate read %+v (total %v); the registry has %s: remaining %v, total %d, exhausted %v",
+				g, g.Total, s.Name, s.ErrorBudgetRemaining, s.Total, s.IsBudgetExhausted())
+		}
+	}
+}
+
+// TestGateRejectsAnIncompleteReport: a report whose SLO lacks its name or
+// remaining budget is not read as a zero budget.
+func TestGateRejectsAnIncompleteReport(t *testing.T) {
+	for _, body := range []string{
+		`{"slos":[{"name":"a","total":0}]}`,
+		`{"slos":[{"name":"a","error_budget_remaining":null}]}`,
+		`{"slos":[{"error_budget_remaining":1}]}`,
+		`{"slos":[null]}`,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) }))
+		code, _, errOut := cli(t, "gate", "-url", srv.URL)
+		srv.Close()
+		if code != exitUsage || !strings.Contains(errOut, "slos[0] has no name or error_budget_remaining") {
+			t.Errorf("%s: code %d, stderr %q", body, code, errOut)
+		}
+	}
+}

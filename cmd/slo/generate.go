@@ -41,12 +41,12 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "slo generate: give one or more spec files")
-		fs.Usage()
-		return exitUsage
+		return usageError(fs, "give one or more spec files")
 	}
 	if *tests != "" && *out == "" {
-		fmt.Fprintln(stderr, "slo generate: -tests needs -o: the test file names the rule file")
+		return usageError(fs, "-tests needs -o: the test file names the rule file")
+	}
+	if !checkFiles(fs, fs.Args()...) {
 		return exitUsage
 	}
 	opts := promrules.Options{

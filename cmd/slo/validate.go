@@ -17,7 +17,8 @@ openslo/v1) and report every problem of every file, with its file, line, SLO
 and field. Valid files are summed up on standard output, one line per SLO.
 Objectives that make an alert tier unable to fire are warned about.
 
-Exit status: 0 when every file is valid, 1 when any is not, 2 on bad usage.`
+Exit status: 0 when every file is valid, 1 when any is not, 2 on bad usage
+or a file that cannot be read.`
 
 // loadSpec loads the spec file at path; when it is invalid it prints every
 // problem, one a line, and returns false.
@@ -44,8 +45,9 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "slo validate: give one or more spec files")
-		fs.Usage()
+		return usageError(fs, "give one or more spec files")
+	}
+	if !checkFiles(fs, fs.Args()...) {
 		return exitUsage
 	}
 	code := exitOK

@@ -14,8 +14,7 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "slo version: takes no arguments\n")
-		return exitUsage
+		return usageError(fs, "takes no arguments")
 	}
 	fmt.Fprintf(stdout, "slo %s %s %s/%s\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return exitOK

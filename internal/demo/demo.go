@@ -30,7 +30,7 @@ type Config struct {
 	RPS      float64 // requests a second from the load generator; 0 for none
 	Speed    float64 // how many times faster than real time the SLO clock runs
 	DataDir  string  // the file store's directory; "" for no persistence
-	RedisURL string  // share budgets through Redis instead of files
+	RedisURL string  // save budgets to Redis instead of files; /slo/fleet sums the instances
 	Instance string  // this replica's name in Redis; "" for the host name
 	// Objectives replaces the built-in objectives (from --spec).
 	Objectives []Objective
