@@ -17,10 +17,12 @@
 // # Files
 //
 // An objective's state lives in <dir>/<escaped name>.json, a versioned JSON
-// document (see [Store.Path] for how names are escaped). A save writes a temporary
-// file in the same directory, syncs it, renames it over the old file and
-// syncs the directory, so a crash at any moment leaves either the old state
-// or the new one, never a mix.
+// document (see [Store.Path] for how names are escaped). A save writes a
+// temporary file, <file>+tmp-<random>, in the same directory, syncs it,
+// renames it over the old file and syncs the directory, so a crash at any
+// moment leaves either the old state or the new one, never a mix. Load
+// removes the temporary files a crash left for its objective; no escaped
+// name holds a '+', so it never touches another objective's files.
 //
 // A file that cannot be read or decoded is never overwritten nor silently
 // dropped: Load renames it to <file>.corrupt-<UTC time>, logs an error
@@ -165,8 +167,10 @@ func (s *Store) Save(_ context.Context, st *slo.State) error {
 	return nil
 }
 
-// tempInfix marks temporary files: path + tempInfix + random.
-const tempInfix = ".tmp-"
+// tempInfix marks temporary files: path + tempInfix + random. No escaped
+// name holds a '+', so the temporary files of one objective never match
+// the cleanup pattern of another, nor are taken for an objective's file.
+const tempInfix = "+tmp-"
 
 func writeFile(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
