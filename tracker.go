@@ -61,8 +61,20 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
-// NewTracker returns a tracker for o, or the *[ValidationError] of o.
+// NewTracker returns a tracker for o, or the *[ValidationError] of o. With
+// a store (see [WithStore]) it waits for the first attempt to load the
+// saved state, at most the load timeout; [NewTrackerContext] also stops
+// waiting when a context ends.
 func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
+	return NewTrackerContext(context.Background(), o, opts...)
+}
+
+// NewTrackerContext is [NewTracker] that stops waiting for the first load
+// of the saved state when ctx ends. ctx bounds only the wait: the tracker
+// is returned, counts at once, and goes on loading in the background,
+// saving nothing until a load has succeeded and then adding the loaded
+// state to what it counted meanwhile (see [WithStore]).
+func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Tracker, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -105,6 +117,7 @@ func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
 	t.next.Store(t.nextBoundary())
 	if cfg.store != nil {
 		t.store = startStore(t, cfg)
+		t.store.waitFirstLoad(ctx)
 	}
 	return t, nil
 }
