@@ -21,7 +21,10 @@ type Tracker struct {
 	good, bad atomic.Uint64 // events since the tracker was made
 	_         [48]byte
 	next      atomic.Int64 // Unix ns at which the finest current bucket ends
-	_         [56]byte
+	// slack is how far before next the clock may read without having
+	// stepped back: the finest bucket width twice, plus a coarse tick.
+	slack int64
+	_     [48]byte
 
 	clock  func() time.Time // nil: the process's coarse clock
 	obj    Objective        // with defaults applied
@@ -114,6 +117,11 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 	for _, w := range windows {
 		t.rings = append(t.rings, newRing(w, buckets(w), now))
 	}
+	finest := t.rings[0].width
+	for _, r := range t.rings[1:] {
+		finest = min(finest, r.width)
+	}
+	t.slack = 2*finest + int64(maxTick)
 	t.next.Store(t.nextBoundary())
 	if cfg.store != nil {
 		t.store = startStore(t, cfg)
@@ -163,16 +171,23 @@ func (t *Tracker) RecordN(good, bad uint64) {
 	}
 }
 
-// tick moves the rings on when the current bucket has ended. Events are
-// counted after it, so an event lands in the bucket current at its time.
+// tick moves the rings on when the current bucket has ended, or back when
+// the clock stepped back. Events are counted after it, so an event lands in
+// the bucket current at its time.
 func (t *Tracker) tick() {
 	now := coarse.load()
 	if t.clock != nil {
 		now = t.clockNow()
 	}
-	if now >= t.next.Load() {
+	if t.due(now) {
 		t.advance(now)
 	}
+}
+
+// due reports whether the rings must move to now: now >= next (a bucket
+// ended) or now < next - slack (the clock stepped back), in one comparison.
+func (t *Tracker) due(now int64) bool {
+	return uint64(now-t.next.Load()+t.slack) >= uint64(t.slack)
 }
 
 // clockNow reads the injected clock. It is kept out of tick so that tick,
@@ -184,7 +199,7 @@ func (t *Tracker) clockNow() int64 { return t.clock().UnixNano() }
 // advance is tick's slow path, taken once per bucket.
 func (t *Tracker) advance(now int64) {
 	t.mu.Lock()
-	if now >= t.next.Load() {
+	if t.due(now) {
 		t.sync(now)
 	}
 	t.mu.Unlock()
@@ -192,7 +207,10 @@ func (t *Tracker) advance(now int64) {
 
 // sync adds the events counted since the last sync to the current buckets,
 // where they belong (any event after a bucket's end would have moved the
-// rings on first), then moves the rings on to now. t.mu must be held.
+// rings on first), then moves the rings to now: on, or back if the clock
+// stepped back by more than the slack. A smaller step back leaves the
+// rings where they are, the current bucket taking the events. t.mu must be
+// held.
 func (t *Tracker) sync(now int64) {
 	c := counts{good: t.good.Load(), bad: t.bad.Load()}
 	if d := (counts{c.good - t.sealed.good, c.bad - t.sealed.bad}); d != (counts{}) {
@@ -201,7 +219,11 @@ func (t *Tracker) sync(now int64) {
 		}
 		t.sealed = c
 	}
+	back := now < t.next.Load()-t.slack
 	for _, r := range t.rings {
+		if back {
+			r.rewind(now)
+		}
 		r.advance(now)
 	}
 	t.next.Store(t.nextBoundary())
