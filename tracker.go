@@ -22,7 +22,8 @@ type Tracker struct {
 	_         [48]byte
 	next      atomic.Int64 // Unix ns at which the finest current bucket ends
 	// slack is how far before next the clock may read without having
-	// stepped back: the finest bucket width twice, plus a coarse tick.
+	// stepped back: twice the finest bucket width plus the longest tick of
+	// the coarse clock, more than any reading of a clock that did not.
 	slack int64
 	_     [48]byte
 
@@ -196,7 +197,8 @@ func (t *Tracker) due(now int64) bool {
 //go:noinline
 func (t *Tracker) clockNow() int64 { return t.clock().UnixNano() }
 
-// advance is tick's slow path, taken once per bucket.
+// advance is tick's slow path, taken once per bucket and after the clock
+// stepped back.
 func (t *Tracker) advance(now int64) {
 	t.mu.Lock()
 	if t.due(now) {
