@@ -46,7 +46,10 @@
 // 500ms) and the flush interval. While Redis is unreachable each tracker
 // keeps counting in memory, logs the outage once and reports it in its
 // StoreStats (exported by package sloprom); the first save after Redis is
-// back writes everything counted meanwhile.
+// back writes everything counted meanwhile. A tracker made while Redis is
+// unreachable counts at once, retries its load with backoff and saves
+// nothing until it has loaded its instance's state, which it then adds to
+// what it counted: a restart during an outage never overwrites that state.
 //
 // If Redis loses its data (a restart without persistence), every running
 // instance writes its whole state again at its next save, so the fleet view
