@@ -6,22 +6,35 @@ import (
 	"time"
 )
 
-// The coarse clock: one goroutine per process stores the wall time, in Unix
+// The coarse clock: one goroutine per process stores the time, in Unix
 // nanoseconds, every tick, so that recording an event costs an atomic load
 // instead of a call to time.Now. It starts with the first tracker that uses
 // the real clock. Its tick is the finest any tracker asked for, between
 // minTick and maxTick.
+//
+// Its timeline follows the monotonic clock, so it is smooth and immune to
+// small wall-clock adjustments, and is re-anchored to the wall clock
+// whenever the two disagree by more than maxLag: forward after a suspend
+// (which stops Linux's monotonic clock) or a wall clock set forward, and
+// back when a wall clock that was set wrong is corrected. A tracker folds
+// the buckets a step back leaves in the future into the current one (see
+// ring.rewind), so no count is lost or counted twice.
 const (
 	minTick = time.Millisecond
 	maxTick = 100 * time.Millisecond
 )
 
+// maxLag is how far the wall clock and the coarse clock's timeline may
+// disagree before the timeline is re-anchored to the wall clock.
+const maxLag = time.Second
+
 type coarseClock struct {
 	now atomic.Int64 // Unix nanoseconds, at most one tick old
-	// skip is added to the monotonic timeline when the wall clock is found
-	// ahead of it: after a suspend, which stops Linux's monotonic clock, or
-	// a wall clock set forward. It only grows, so time never runs back.
-	skip atomic.Int64
+	// base anchors the timeline: it reads base + time.Since(started).
+	base atomic.Int64
+	// wall is the wall clock in Unix nanoseconds; nil means time.Now.
+	// Tests set it to step the wall clock.
+	wall atomic.Pointer[func() int64]
 
 	mu      sync.Mutex
 	tick    time.Duration // 0 until started
@@ -42,7 +55,8 @@ func (c *coarseClock) require(d time.Duration) {
 	defer c.mu.Unlock()
 	if c.tick == 0 {
 		c.started = time.Now()
-		c.now.Store(c.started.UnixNano())
+		c.base.Store(c.wallNow() - int64(time.Since(c.started)))
+		c.now.Store(c.precise())
 		c.tick = d
 		c.retick = make(chan time.Duration, 1)
 		go c.run(d)
@@ -66,28 +80,41 @@ func (c *coarseClock) run(tick time.Duration) {
 		case d := <-c.retick:
 			t.Reset(d)
 		}
-		// Wall time of the start plus monotonic time since: immune to
-		// wall-clock steps back while the process runs.
-		c.catchUp(time.Now().UnixNano())
+		c.reanchor(c.wallNow())
 		c.now.Store(c.precise())
 	}
+}
+
+// wallNow reads the wall clock, in Unix nanoseconds.
+func (c *coarseClock) wallNow() int64 {
+	if f := c.wall.Load(); f != nil {
+		return (*f)()
+	}
+	return time.Now().UnixNano()
+}
+
+// setWall makes the clock read the wall clock from f, or from time.Now when
+// f is nil.
+func (c *coarseClock) setWall(f func() int64) {
+	if f == nil {
+		c.wall.Store(nil)
+		return
+	}
+	c.wall.Store(&f)
 }
 
 // precise returns the clock's time read exactly now, in Unix nanoseconds.
 // The clock must have been started by require.
 func (c *coarseClock) precise() int64 {
-	return c.started.UnixNano() + int64(time.Since(c.started)) + c.skip.Load()
+	return c.base.Load() + int64(time.Since(c.started))
 }
 
-// maxLag is how far the wall clock may run ahead of the clock's timeline
-// before the timeline jumps to it.
-const maxLag = time.Second
-
-// catchUp moves the timeline forward to wall, in Unix nanoseconds, when it
-// lags by more than maxLag.
-func (c *coarseClock) catchUp(wall int64) {
-	if lag := wall - c.precise(); lag > int64(maxLag) {
-		c.skip.Add(lag)
+// reanchor moves the timeline to wall, in Unix nanoseconds, when they
+// disagree by more than maxLag, either way.
+func (c *coarseClock) reanchor(wall int64) {
+	since := int64(time.Since(c.started))
+	if d := wall - (c.base.Load() + since); d > int64(maxLag) || d < -int64(maxLag) {
+		c.base.Store(wall - since)
 	}
 }
 

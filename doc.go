@@ -36,9 +36,16 @@
 // advances every few milliseconds (never coarser than a tenth of the
 // tracker's finest bucket, and at most 100ms). An event is therefore placed
 // in its bucket with an error of at most one tick, far below a bucket's
-// width. The clock follows the wall clock forward (after a suspend, say) but
-// never back. With [WithClock] every event reads the given clock instead, which
-// makes the tracker exact and lets tests replay a month in milliseconds.
+// width. The clock follows the monotonic clock, so small wall-clock
+// adjustments do not move it, and re-anchors to the wall clock whenever the
+// two disagree by more than a second: forward after a suspend, forward when
+// the wall clock is stepped ahead, and back when that step is corrected, so
+// a process never stays ahead of the wall clock (nor dates the buckets it
+// saves in the future). When the time steps back, the buckets it leaves in
+// the future are folded into the bucket of the corrected time: no event is
+// lost or counted twice. With [WithClock] every event reads the given clock
+// instead (and a step back is handled the same way), which makes the
+// tracker exact and lets tests replay a month in milliseconds.
 //
 // # Persistence
 //
@@ -46,4 +53,15 @@
 // the window survives restarts. All store I/O happens on a background
 // goroutine; recording never waits for it. See packages store/filestore and
 // store/redisstore.
+//
+// [NewTracker] and [Registry.Define] wait for the first attempt to load the
+// saved state, at most the load timeout ([WithLoadTimeout], 5s by default);
+// [NewTrackerContext] and [Registry.DefineContext] also stop waiting when
+// their context ends. A tracker whose load failed or is still running counts
+// at once and goes on loading in the background, retrying with backoff
+// (100ms, doubling up to the flush interval). It saves nothing until a load
+// has succeeded, so a transient store fault never overwrites a saved window,
+// and it adds the loaded state to what it counted meanwhile, so nothing is
+// lost or counted twice. [Tracker.StoreStats] reports whether the load has
+// succeeded.
 package slo

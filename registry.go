@@ -27,8 +27,16 @@ func NewRegistry(opts ...Option) *Registry {
 // Define makes a tracker for o with the registry's options, followed by
 // opts, and registers it. Defining a name twice is an error. The tracker is
 // made outside the registry's lock, so a store that is slow to load holds
-// up only this call, never the registry's readers.
+// up only this call, never the registry's readers; it waits for the first
+// load of the saved state at most the load timeout (see [NewTracker]).
 func (r *Registry) Define(o Objective, opts ...Option) (*Tracker, error) {
+	return r.DefineContext(context.Background(), o, opts...)
+}
+
+// DefineContext is [Registry.Define] that stops waiting for the first load
+// of the saved state when ctx ends; the tracker is registered all the same
+// and loads in the background (see [NewTrackerContext]).
+func (r *Registry) DefineContext(ctx context.Context, o Objective, opts ...Option) (*Tracker, error) {
 	r.mu.Lock()
 	_, dup := r.trackers[o.Name]
 	if dup || r.defining[o.Name] {
@@ -38,7 +46,7 @@ func (r *Registry) Define(o Objective, opts ...Option) (*Tracker, error) {
 	r.defining[o.Name] = true
 	r.mu.Unlock()
 
-	t, err := NewTracker(o, append(slices.Clip(r.opts), opts...)...)
+	t, err := NewTrackerContext(ctx, o, append(slices.Clip(r.opts), opts...)...)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -84,6 +84,25 @@ func (r *ring) advance(now int64) {
 	r.cur = k
 }
 
+// rewind makes the bucket holding now current when now is before the
+// current bucket, as after a clock stepped back: the counts of the buckets
+// now in the future move into it, so none is lost or counted twice, and
+// none stays dated in the future.
+func (r *ring) rewind(now int64) {
+	k := floorDiv(now, r.width)
+	if k >= r.cur {
+		return
+	}
+	var moved counts
+	for j := max(k+1, r.cur-int64(len(r.buckets))+1); j <= r.cur; j++ {
+		i := r.index(j)
+		moved.add(r.buckets[i])
+		r.buckets[i] = counts{}
+	}
+	r.buckets[r.index(k)].add(moved)
+	r.cur = k
+}
+
 // addAt counts events in the bucket holding time t, if the ring still holds
 // it; it reports whether it did. Events after the current bucket go in the
 // current one.

@@ -13,30 +13,45 @@ import (
 const (
 	// DefaultFlushInterval is how often a tracker saves to its store.
 	DefaultFlushInterval = 10 * time.Second
-	// DefaultLoadTimeout bounds the load NewTracker attempts at start.
+	// DefaultLoadTimeout bounds each attempt to load a tracker's saved
+	// state, and how long NewTracker waits for the first.
 	DefaultLoadTimeout = 5 * time.Second
 )
+
+// firstLoadRetry is how long a tracker waits before it retries a failed
+// load the first time; each further wait doubles, up to the flush interval.
+const firstLoadRetry = 100 * time.Millisecond
 
 // A Store saves tracker states and gives them back, so that a window
 // survives restarts (store/filestore) or is shared by replicas
 // (store/redisstore).
 //
-// A tracker calls its store only from NewTracker, from one background
-// goroutine and from Close; recording never waits on a store. Save is given
-// the tracker's whole state, absolute counts and not increments, so a
-// retried or repeated Save never counts an event twice. Load returns what
-// the last successful Save of that objective saved, or nil and no error
-// when nothing was saved.
+// A tracker calls its store only from one background goroutine and from
+// Close; recording never waits on a store. Save is given the tracker's
+// whole state, absolute counts and not increments, so a retried or repeated
+// Save never counts an event twice. Load returns what the last successful
+// Save of that objective saved, or nil and no error when nothing was saved.
+// Load returns an error, and never nil, when it could not tell (the store
+// unreachable, a read failing): the tracker then retries, and saves nothing
+// until a load has succeeded.
 type Store interface {
 	Load(ctx context.Context, objective string) (*State, error)
 	Save(ctx context.Context, state *State) error
 }
 
 // WithStore makes the tracker restore its state from s when it is made and
-// save it to s every flush interval and on Close. If the first load fails
-// (say the store is unreachable), the tracker starts empty, logs the error
-// and loads again before its next save, so it never overwrites a state it
-// has not restored.
+// save it to s every flush interval and on Close.
+//
+// The load runs in the background; [NewTracker] waits for its first attempt
+// (at most the load timeout, see [WithLoadTimeout]) and
+// [NewTrackerContext] also stops waiting when its context ends. If that
+// attempt fails or is still running, the tracker starts counting anyway
+// and loads in the background, retrying a failed load after 100ms, then
+// after twice as long each time, up to the flush interval. It saves nothing
+// until a load has succeeded, so it never overwrites a state it has not
+// restored, and it adds the loaded state to what it counted meanwhile:
+// nothing is lost or counted twice. [Tracker.StoreStats] reports whether
+// the load has succeeded.
 func WithStore(s Store) Option {
 	return func(c *config) { c.store = s }
 }
@@ -52,8 +67,9 @@ func WithFlushInterval(d time.Duration) Option {
 	}
 }
 
-// WithLoadTimeout bounds the store load that NewTracker waits for; the
-// default is [DefaultLoadTimeout]. A load that times out is retried in the
+// WithLoadTimeout bounds each attempt to load the tracker's saved state,
+// and how long NewTracker waits for the first; the default is
+// [DefaultLoadTimeout]. A load that fails or times out is retried in the
 // background.
 func WithLoadTimeout(d time.Duration) Option {
 	return func(c *config) {
@@ -156,6 +172,10 @@ func bestSource(saved []WindowState, w time.Duration) *WindowState {
 type StoreStats struct {
 	Saves, Failures uint64
 	Failing         bool // the last operation failed
+	// Loaded reports that the saved state has been restored (or that
+	// there was none). Until then the tracker saves nothing and its
+	// windows hold only what it counted itself.
+	Loaded bool
 }
 
 // StoreStats returns the counts of the tracker's store operations; all zero
@@ -168,23 +188,27 @@ func (t *Tracker) StoreStats() StoreStats {
 		Saves:    t.store.saves.Load(),
 		Failures: t.store.failures.Load(),
 		Failing:  t.store.failing.Load(),
+		Loaded:   t.store.loaded.Load(),
 	}
 }
 
-// storeLoop saves a tracker's state in the background.
+// storeLoop loads a tracker's saved state, then saves its state, in the
+// background.
 type storeLoop struct {
-	t        *Tracker
-	store    Store
-	interval time.Duration
-	log      *slog.Logger
+	t           *Tracker
+	store       Store
+	interval    time.Duration
+	loadTimeout time.Duration
+	log         *slog.Logger
 
-	mu     sync.Mutex // serializes load and save
-	loaded bool
+	mu     sync.Mutex    // serializes load and save
+	loaded atomic.Bool   // a load succeeded: saving may begin
+	first  chan struct{} // closed when the first load attempt has ended
 
 	saves, failures atomic.Uint64
 	failing         atomic.Bool
 
-	// ctx ends the background loop and cancels its save in flight.
+	// ctx ends the background loop and cancels its operation in flight.
 	ctx  context.Context
 	stop context.CancelFunc
 	done chan struct{}
@@ -192,24 +216,36 @@ type storeLoop struct {
 
 func startStore(t *Tracker, cfg config) *storeLoop {
 	l := &storeLoop{
-		t:        t,
-		store:    cfg.store,
-		interval: cfg.flushInterval,
-		log:      cfg.logger,
-		done:     make(chan struct{}),
+		t:           t,
+		store:       cfg.store,
+		interval:    cfg.flushInterval,
+		loadTimeout: cfg.loadTimeout,
+		log:         cfg.logger,
+		first:       make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	l.ctx, l.stop = context.WithCancel(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.loadTimeout)
-	l.mu.Lock()
-	l.report(l.load(ctx))
-	l.mu.Unlock()
-	cancel()
 	go l.run()
 	return l
 }
 
+// waitFirstLoad waits until the first load attempt has ended, ctx has
+// ended or the load timeout has passed.
+func (l *storeLoop) waitFirstLoad(ctx context.Context) {
+	timer := time.NewTimer(l.loadTimeout)
+	defer timer.Stop()
+	select {
+	case <-l.first:
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+}
+
 func (l *storeLoop) run() {
 	defer close(l.done)
+	if !l.loadUntilDone() {
+		return
+	}
 	tick := time.NewTicker(l.interval)
 	defer tick.Stop()
 	for {
@@ -224,8 +260,42 @@ func (l *storeLoop) run() {
 	}
 }
 
-// close stops the loop, cancelling its save in flight, and saves with ctx.
-// It may be called again after a failure.
+// loadUntilDone attempts to load until an attempt succeeds, backing off
+// between attempts. It reports false if the loop was stopped first.
+func (l *storeLoop) loadUntilDone() bool {
+	wait := min(firstLoadRetry, l.interval)
+	for attempt := 0; ; attempt++ {
+		err := l.loadOnce()
+		if attempt == 0 {
+			close(l.first)
+		}
+		if err == nil {
+			return true
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-l.ctx.Done():
+			timer.Stop()
+			return false
+		case <-timer.C:
+		}
+		wait = min(2*wait, l.interval)
+	}
+}
+
+// loadOnce makes one load attempt, bounded by the load timeout.
+func (l *storeLoop) loadOnce() error {
+	ctx, cancel := context.WithTimeout(l.ctx, l.loadTimeout)
+	defer cancel()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err := l.load(ctx)
+	l.report(err)
+	return err
+}
+
+// close stops the loop, cancelling its operation in flight, and saves with
+// ctx. It may be called again after a failure.
 func (l *storeLoop) close(ctx context.Context) error {
 	l.stop()
 	select {
@@ -253,9 +323,10 @@ func (l *storeLoop) flush(ctx context.Context) error {
 	return err
 }
 
-// load restores the saved state once. l.mu must be held.
+// load restores the saved state once, adding it to what the tracker has
+// counted. l.mu must be held.
 func (l *storeLoop) load(ctx context.Context) error {
-	if l.loaded {
+	if l.loaded.Load() {
 		return nil
 	}
 	st, err := l.store.Load(ctx, l.t.obj.Name)
@@ -265,7 +336,7 @@ func (l *storeLoop) load(ctx context.Context) error {
 	if err := l.t.Restore(st); err != nil {
 		return err
 	}
-	l.loaded = true
+	l.loaded.Store(true)
 	return nil
 }
 
@@ -277,7 +348,7 @@ func (l *storeLoop) report(err error) {
 		l.failures.Add(1)
 		if !l.failing.Swap(true) {
 			msg := "slo: store failing; counting continues in memory"
-			if !l.loaded {
+			if !l.loaded.Load() {
 				msg = "slo: store failing; saved state not restored yet, will retry before saving"
 			}
 			l.log.Error(msg, "objective", l.t.obj.Name, "err", err)

@@ -302,3 +302,114 @@ func TestCloseCanBeRetried(t *testing.T) {
 		t.Errorf("Close after a successful Close: %v", err)
 	}
 }
+
+// TestFailedLoadIsRetriedWithBackoff starts a tracker whose store is down
+// and whose flush interval is an hour: the load is retried on its own, a
+// few times a second at first and then less often, never saving before it
+// succeeds, and the saved state is merged with what was counted meanwhile.
+func TestFailedLoadIsRetriedWithBackoff(t *testing.T) {
+	clock := newFakeClock()
+	store := newMemStore()
+	o := Objective{Name: "retried", Target: 0.99}
+	opts := []Option{WithClock(clock.Now), WithStore(store), WithFlushInterval(time.Hour),
+		WithLogger(slog.New(slog.DiscardHandler))}
+	before := mustTracker(t, o, opts...)
+	before.RecordN(90, 10)
+	if err := before.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	store.setDown(true)
+	tr := mustTracker(t, o, opts...)
+	defer tr.Close(context.Background())
+	tr.RecordN(7, 0)
+	if st := tr.StoreStats(); !st.Failing {
+		t.Fatalf("store stats with the store down: %+v", st)
+	}
+	time.Sleep(time.Second)
+	store.mu.Lock()
+	loads, saves := store.loads, store.saves
+	store.mu.Unlock()
+	// The first attempt, then retries after 0.1, 0.3, 0.7s: about 4.
+	if loads < 2 || loads > 10 || saves != 1 {
+		t.Errorf("in the first second of an outage: %d loads (want about 4), %d saves (want only the first tracker's)", loads, saves)
+	}
+	store.setDown(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for tr.Snapshot().Total != 107 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if s := tr.Snapshot(); s.Total != 107 || s.Failures != 10 {
+		t.Errorf("5s after the store came back: %d/%d, want 107/10", s.Total, s.Failures)
+	}
+}
+
+// TestNewTrackerContextStopsWaitingForASlowLoad makes a tracker whose
+// store hangs on load: NewTrackerContext returns when its context ends,
+// the tracker counts but saves nothing until the load completes, and the
+// loaded state is then merged once, neither lost nor counted twice.
+func TestNewTrackerContextStopsWaitingForASlowLoad(t *testing.T) {
+	clock := newFakeClock()
+	mem := newMemStore()
+	o := Objective{Name: "slow", Target: 0.99}
+	first := mustTracker(t, o, WithClock(clock.Now), WithStore(mem))
+	first.RecordN(90, 10)
+	if err := first.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	store := &blockingStore{memStore: mem, release: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	tr, err := NewTrackerContext(ctx, o, WithClock(clock.Now), WithStore(store), WithFlushInterval(5*time.Millisecond),
+		WithLoadTimeout(time.Minute), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close(context.Background())
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("NewTrackerContext waited %v for a hung load, past its context's 30ms", d)
+	}
+	tr.RecordN(7, 0)
+	time.Sleep(50 * time.Millisecond) // ten flush intervals
+	if st := tr.StoreStats(); st.Loaded || st.Saves != 0 {
+		t.Fatalf("before the load completed: %+v, want not loaded and no save", st)
+	}
+	close(store.release)
+	waitFor(t, func() bool { return tr.StoreStats().Saves > 0 })
+	if s := tr.Snapshot(); s.Total != 107 || s.Failures != 10 {
+		t.Errorf("after the load: %d/%d, want 107/10", s.Total, s.Failures)
+	}
+	if err := tr.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := mem.Load(context.Background(), "slow")
+	if n := countState(st, o.WithDefaults().Window); n != 107 {
+		t.Errorf("saved %d events, want 107", n)
+	}
+}
+
+// TestDefineContextStopsWaitingForASlowLoad defines an objective whose
+// store hangs on load: DefineContext returns the registered tracker when
+// its context ends.
+func TestDefineContextStopsWaitingForASlowLoad(t *testing.T) {
+	store := &blockingStore{memStore: newMemStore(), release: make(chan struct{})}
+	r := NewRegistry(WithStore(store), WithLoadTimeout(time.Minute), WithLogger(slog.New(slog.DiscardHandler)))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	tr, err := r.DefineContext(ctx, Objective{Name: "slow", Target: 0.9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tracker("slow") != tr {
+		t.Error("the tracker is not registered")
+	}
+	if _, err := r.DefineContext(context.Background(), Objective{Name: "slow", Target: 0.9}); err == nil {
+		t.Error("a second DefineContext of the name succeeded")
+	}
+	close(store.release)
+	if err := r.Close(context.Background()); err != nil {
+		t.Error(err)
+	}
+}

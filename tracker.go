@@ -21,7 +21,11 @@ type Tracker struct {
 	good, bad atomic.Uint64 // events since the tracker was made
 	_         [48]byte
 	next      atomic.Int64 // Unix ns at which the finest current bucket ends
-	_         [56]byte
+	// slack is how far before next the clock may read without having
+	// stepped back: twice the finest bucket width plus the longest tick of
+	// the coarse clock, more than any reading of a clock that did not.
+	slack int64
+	_     [48]byte
 
 	clock  func() time.Time // nil: the process's coarse clock
 	obj    Objective        // with defaults applied
@@ -61,8 +65,20 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
-// NewTracker returns a tracker for o, or the *[ValidationError] of o.
+// NewTracker returns a tracker for o, or the *[ValidationError] of o. With
+// a store (see [WithStore]) it waits for the first attempt to load the
+// saved state, at most the load timeout; [NewTrackerContext] also stops
+// waiting when a context ends.
 func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
+	return NewTrackerContext(context.Background(), o, opts...)
+}
+
+// NewTrackerContext is [NewTracker] that stops waiting for the first load
+// of the saved state when ctx ends. ctx bounds only the wait: the tracker
+// is returned, counts at once, and goes on loading in the background,
+// saving nothing until a load has succeeded and then adding the loaded
+// state to what it counted meanwhile (see [WithStore]).
+func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Tracker, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -102,9 +118,15 @@ func NewTracker(o Objective, opts ...Option) (*Tracker, error) {
 	for _, w := range windows {
 		t.rings = append(t.rings, newRing(w, buckets(w), now))
 	}
+	finest := t.rings[0].width
+	for _, r := range t.rings[1:] {
+		finest = min(finest, r.width)
+	}
+	t.slack = 2*finest + int64(maxTick)
 	t.next.Store(t.nextBoundary())
 	if cfg.store != nil {
 		t.store = startStore(t, cfg)
+		t.store.waitFirstLoad(ctx)
 	}
 	return t, nil
 }
@@ -150,16 +172,23 @@ func (t *Tracker) RecordN(good, bad uint64) {
 	}
 }
 
-// tick moves the rings on when the current bucket has ended. Events are
-// counted after it, so an event lands in the bucket current at its time.
+// tick moves the rings on when the current bucket has ended, or back when
+// the clock stepped back. Events are counted after it, so an event lands in
+// the bucket current at its time.
 func (t *Tracker) tick() {
 	now := coarse.load()
 	if t.clock != nil {
 		now = t.clockNow()
 	}
-	if now >= t.next.Load() {
+	if t.due(now) {
 		t.advance(now)
 	}
+}
+
+// due reports whether the rings must move to now: now >= next (a bucket
+// ended) or now < next - slack (the clock stepped back), in one comparison.
+func (t *Tracker) due(now int64) bool {
+	return uint64(now-t.next.Load()+t.slack) >= uint64(t.slack)
 }
 
 // clockNow reads the injected clock. It is kept out of tick so that tick,
@@ -168,10 +197,11 @@ func (t *Tracker) tick() {
 //go:noinline
 func (t *Tracker) clockNow() int64 { return t.clock().UnixNano() }
 
-// advance is tick's slow path, taken once per bucket.
+// advance is tick's slow path, taken once per bucket and after the clock
+// stepped back.
 func (t *Tracker) advance(now int64) {
 	t.mu.Lock()
-	if now >= t.next.Load() {
+	if t.due(now) {
 		t.sync(now)
 	}
 	t.mu.Unlock()
@@ -179,7 +209,10 @@ func (t *Tracker) advance(now int64) {
 
 // sync adds the events counted since the last sync to the current buckets,
 // where they belong (any event after a bucket's end would have moved the
-// rings on first), then moves the rings on to now. t.mu must be held.
+// rings on first), then moves the rings to now: on, or back if the clock
+// stepped back by more than the slack. A smaller step back leaves the
+// rings where they are, the current bucket taking the events. t.mu must be
+// held.
 func (t *Tracker) sync(now int64) {
 	c := counts{good: t.good.Load(), bad: t.bad.Load()}
 	if d := (counts{c.good - t.sealed.good, c.bad - t.sealed.bad}); d != (counts{}) {
@@ -188,7 +221,11 @@ func (t *Tracker) sync(now int64) {
 		}
 		t.sealed = c
 	}
+	back := now < t.next.Load()-t.slack
 	for _, r := range t.rings {
+		if back {
+			r.rewind(now)
+		}
 		r.advance(now)
 	}
 	t.next.Store(t.nextBoundary())

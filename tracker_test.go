@@ -466,6 +466,60 @@ func TestClockGoingBackwardsLosesNothing(t *testing.T) {
 	}
 }
 
+// TestClockStepBackFoldsFutureBuckets steps the clock an hour forward,
+// records, then steps it back to the true time: the events dated in the
+// future move to the bucket of the corrected time (none lost, none counted
+// twice, none left dated in the future), and events recorded after the
+// correction land in their own buckets, without a snapshot in between to
+// notice the step.
+func TestClockStepBackFoldsFutureBuckets(t *testing.T) {
+	clock := newFakeClock()
+	start := clock.Now()
+	tr := mustTracker(t, Objective{Name: "stepped", Target: 0.99, Window: 24 * time.Hour,
+		BurnRateWindows: []time.Duration{5 * time.Minute, time.Hour}, Tiers: []AlertTier{}}, WithClock(clock.Now))
+	tr.RecordN(10, 0)
+	clock.Advance(time.Hour) // the wall clock is stepped an hour ahead
+	tr.RecordN(0, 5)
+	for range 10 {
+		clock.Advance(time.Minute)
+		tr.RecordN(1, 0)
+	}
+	clock.Set(start.Add(10*time.Minute + time.Second)) // and corrected
+	tr.RecordN(2, 0)
+	clock.Advance(10 * time.Minute)
+	tr.RecordN(3, 0)
+
+	s := tr.Snapshot()
+	if s.Total != 30 || s.Failures != 5 {
+		t.Errorf("window holds %d/%d, want 30/5", s.Total, s.Failures)
+	}
+	if br := s.BurnRates[0]; br.Total != 3 {
+		t.Errorf("5m window holds %d events, want the 3 of the last 5 minutes", br.Total)
+	}
+	if br := s.BurnRates[1]; br.Total != 20 || br.Failures != 5 {
+		t.Errorf("1h window holds %d/%d, want 20/5", br.Total, br.Failures)
+	}
+	byStart := map[int64]Bucket{}
+	for _, b := range tr.History() {
+		byStart[b.Start.UnixNano()] = b
+	}
+	width := 24 * time.Hour / bucketsPerSLOWindow
+	at := func(d time.Duration) Bucket { return byStart[start.Add(d).Truncate(width).UnixNano()] }
+	if b := at(10 * time.Minute); b.Good != 12 || b.Bad != 5 {
+		t.Errorf("the bucket of the correction holds %d/%d, want the 10+2 good and 5 bad dated after it", b.Good, b.Bad)
+	}
+	if b := at(20 * time.Minute); b.Good != 3 {
+		t.Errorf("the bucket 10 minutes after the correction holds %d good, want 3", b.Good)
+	}
+	for _, w := range tr.State().Windows {
+		for _, b := range w.Buckets {
+			if b.Start.After(clock.Now()) {
+				t.Errorf("window %v keeps a bucket dated %v, after now %v", w.Window, b.Start, clock.Now())
+			}
+		}
+	}
+}
+
 func TestRecordDoesNotAllocate(t *testing.T) {
 	for _, injected := range []bool{false, true} {
 		var opts []Option

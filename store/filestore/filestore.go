@@ -17,17 +17,23 @@
 // # Files
 //
 // An objective's state lives in <dir>/<escaped name>.json, a versioned JSON
-// document (see [Store.Path] for how names are escaped). A save writes a temporary
-// file in the same directory, syncs it, renames it over the old file and
-// syncs the directory, so a crash at any moment leaves either the old state
-// or the new one, never a mix.
+// document (see [Store.Path] for how names are escaped). A save writes a
+// temporary file, <file>+tmp-<random>, in the same directory, syncs it,
+// renames it over the old file and syncs the directory, so a crash at any
+// moment leaves either the old state or the new one, never a mix. Load
+// removes the temporary files a crash left for its objective; no escaped
+// name holds a '+', so it never touches another objective's files.
 //
-// A file that cannot be read or decoded is never overwritten nor silently
-// dropped: Load renames it to <file>.corrupt-<UTC time>, logs an error
-// naming both files and returns no state, so the tracker starts empty and
-// the bad file stays for inspection. If even the rename fails, Load returns
-// the error and the tracker, which never saves a state it has not loaded,
-// retries before its next save.
+// A file that cannot be read (EMFILE, EIO, EACCES, a directory in its
+// place) is left untouched: Load returns the error, and the tracker, which
+// never saves a state it has not loaded, keeps counting in memory, retries
+// the load with backoff and merges the saved state with what it counted
+// once a load succeeds. Only a file read whole that does not decode (or
+// holds another objective's state) is set aside: Load renames it to
+// <file>.corrupt-<UTC time>, logs an error naming both files and returns no
+// state, so the tracker starts empty and the bad file stays for inspection.
+// If even the rename fails, Load returns the error and the tracker retries
+// as for a read error.
 //
 // One directory serves one process: two processes saving the same
 // objective to one directory overwrite each other's states. Replicas that
@@ -114,9 +120,12 @@ func (s *Store) Path(objective string) string {
 	return filepath.Join(s.dir, escape(objective)+".json")
 }
 
-// Load returns the state saved for the objective, nil when there is none,
-// or nil when the file is unreadable or corrupt, after moving it aside
-// and logging an error.
+// Load returns the state saved for the objective, or nil when there is
+// none. A file that cannot be read (too many open files, an I/O error, no
+// permission, not a regular file) is left as it is and Load returns the
+// error; the tracker retries and saves nothing until a load succeeds. A
+// file read whole that does not decode to the objective's state is moved
+// aside, logged, and Load returns nil.
 func (s *Store) Load(_ context.Context, objective string) (*slo.State, error) {
 	path := s.Path(objective)
 	s.removeTemps(path)
@@ -124,14 +133,15 @@ func (s *Store) Load(_ context.Context, objective string) (*slo.State, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("filestore: loading %q: %w", objective, err)
+	}
+	st, err := codec.Unmarshal(data)
 	if err == nil {
-		var st *slo.State
-		if st, err = codec.Unmarshal(data); err == nil {
-			if st.Objective == objective {
-				return st, nil
-			}
-			err = fmt.Errorf("the file holds the state of objective %q", st.Objective)
+		if st.Objective == objective {
+			return st, nil
 		}
+		err = fmt.Errorf("the file holds the state of objective %q", st.Objective)
 	}
 	return nil, s.moveAside(objective, path, err)
 }
@@ -165,8 +175,10 @@ func (s *Store) Save(_ context.Context, st *slo.State) error {
 	return nil
 }
 
-// tempInfix marks temporary files: path + tempInfix + random.
-const tempInfix = ".tmp-"
+// tempInfix marks temporary files: path + tempInfix + random. No escaped
+// name holds a '+', so the temporary files of one objective never match
+// the cleanup pattern of another, nor are taken for an objective's file.
+const tempInfix = "+tmp-"
 
 func writeFile(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)

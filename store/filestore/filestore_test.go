@@ -349,3 +349,32 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestCleanupTouchesOnlyItsOwnObjective saves an objective named like
+// another's temporary file, then loads the other: the cleanup of leftover
+// temporary files must leave the first objective's state alone.
+func TestCleanupTouchesOnlyItsOwnObjective(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil)
+	ctx := context.Background()
+	names := []string{"a", "a.json.tmp-x", "a.json+tmp-x", "a.json.corrupt-x"}
+	for i, name := range names {
+		st := &slo.State{Objective: name, Time: time.Unix(1e9, 0).UTC(), Windows: []slo.WindowState{{
+			Window: time.Hour, BucketWidth: time.Minute,
+			Buckets: []slo.Bucket{{Start: time.Unix(1e9-40, 0).UTC(), Good: uint64(i + 1)}},
+		}}}
+		if err := s.Save(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range names {
+		if _, err := s.Load(ctx, name); err != nil { // each Load cleans up its own temporary files
+			t.Fatal(err)
+		}
+	}
+	for i, name := range names {
+		st, err := s.Load(ctx, name)
+		if err != nil || st == nil || st.Windows[0].Buckets[0].Good != uint64(i+1) {
+			t.Errorf("objective %q after the others' cleanups: %+v, %v", name, st, err)
+		}
+	}
+}

@@ -28,7 +28,10 @@
 // the states of a fleet that stopped vanish once their events are out of the
 // window. An instance that stopped while others go on leaves a field whose
 // buckets age out of the window; readers skip it, and delete it once its
-// state is older than the window plus the margin.
+// state is older than the window plus the margin. The delete is one Lua
+// script that removes a field only if it still holds the state the reader
+// judged stale, so an instance that comes back and saves meanwhile keeps
+// its fresh state.
 //
 // Instance IDs must be unique among the live replicas and stable across an
 // instance's restarts (a StatefulSet pod name, a host name), so that a
@@ -43,7 +46,10 @@
 // 500ms) and the flush interval. While Redis is unreachable each tracker
 // keeps counting in memory, logs the outage once and reports it in its
 // StoreStats (exported by package sloprom); the first save after Redis is
-// back writes everything counted meanwhile.
+// back writes everything counted meanwhile. A tracker made while Redis is
+// unreachable counts at once, retries its load with backoff and saves
+// nothing until it has loaded its instance's state, which it then adds to
+// what it counted: a restart during an outage never overwrites that state.
 //
 // If Redis loses its data (a restart without persistence), every running
 // instance writes its whole state again at its next save, so the fleet view
@@ -54,6 +60,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -272,7 +280,8 @@ func (s *Store) ttl(st *slo.State) time.Duration {
 // Instances returns the saved state of every instance for the objective,
 // by instance ID. States that cannot be decoded are logged and left out;
 // states older than their window plus the expiry margin are left out and
-// deleted.
+// deleted, each only if its field still holds the state read (a
+// compare-and-delete script).
 func (s *Store) Instances(ctx context.Context, objective string) (map[string]*slo.State, error) {
 	s.fleetReads.Add(1)
 	key := s.Key(objective)
@@ -283,7 +292,7 @@ func (s *Store) Instances(ctx context.Context, objective string) (map[string]*sl
 	}
 	now := s.now()
 	states := make(map[string]*slo.State, len(fields))
-	var stale []string
+	var stale []any // instance, SHA-1 of the state read, ...
 	for instance, data := range fields {
 		st, err := s.decode(objective, []byte(data))
 		if err != nil {
@@ -292,19 +301,35 @@ func (s *Store) Instances(ctx context.Context, objective string) (map[string]*sl
 			continue
 		}
 		if st.Time.Add(s.ttl(st)).Before(now) {
-			stale = append(stale, instance)
+			sum := sha1.Sum([]byte(data))
+			stale = append(stale, instance, hex.EncodeToString(sum[:]))
 			continue
 		}
 		states[instance] = st
 	}
 	if len(stale) > 0 {
 		// Best effort: a failure leaves them for the next read.
-		if err := s.client.HDel(ctx, key, stale...).Err(); err != nil {
+		if err := deleteUnchanged.Run(ctx, s.client, []string{key}, stale...).Err(); err != nil {
 			s.log.Warn("redisstore: deleting stale instance states", "key", key, "instances", stale, "err", err)
 		}
 	}
 	return states, nil
 }
+
+// deleteUnchanged deletes from the hash KEYS[1] each field ARGV[i] whose
+// value still has the SHA-1 ARGV[i+1], in one atomic step: an instance
+// that saved since its stale state was read keeps its fresh one. It
+// returns the number of fields deleted.
+var deleteUnchanged = redis.NewScript(`
+local n = 0
+for i = 1, #ARGV, 2 do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v and redis.sha1hex(v) == ARGV[i + 1] then
+    n = n + redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return n
+`)
 
 // FleetSnapshot returns the objective's snapshot over every instance: the
 // sum of their last saved states, evaluated now with o's target and windows.
