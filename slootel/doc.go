@@ -7,19 +7,19 @@
 // registers one callback that observes every objective. Every series carries
 // the objective's name as the attribute slo:
 //
-//	instrument                      kind     unit     attributes
-//	slo_target                      gauge             slo
-//	slo_window_seconds              gauge    s        slo
-//	slo_success_ratio               gauge             slo
-//	slo_error_budget_remaining      gauge             slo
-//	slo_burn_rate                   gauge             slo, window_seconds
-//	slo_breached                    gauge             slo
-//	slo_time_to_exhaustion_seconds  gauge    s        slo
-//	slo_alert_firing                gauge             slo, severity, long_window, short_window
-//	slo_events_total                counter  {event}  slo, outcome
-//	slo_store_saves_total           counter  {save}   slo
-//	slo_store_failures_total        counter  {failure} slo
-//	slo_store_failing               gauge             slo
+//	instrument                      kind     unit       attributes
+//	slo_target                      gauge               slo
+//	slo_window_seconds              gauge    s          slo
+//	slo_success_ratio               gauge               slo
+//	slo_error_budget_remaining      gauge               slo
+//	slo_burn_rate                   gauge               slo, window_seconds
+//	slo_breached                    gauge               slo
+//	slo_time_to_exhaustion_seconds  gauge    s          slo
+//	slo_alert_firing                gauge               slo, severity, long_window, short_window
+//	slo_events_total                counter  {event}    slo, outcome
+//	slo_store_saves_total           counter  {save}     slo
+//	slo_store_failures_total        counter  {failure}  slo
+//	slo_store_failing               gauge               slo
 //
 // The meanings, values and attribute spellings are sloprom's (see its
 // package documentation): both packages read one list of series. Counters
@@ -41,7 +41,8 @@
 // alert written against sloprom's series therefore works unchanged. The
 // receiver derives job and instance from the resource attributes
 // service.namespace, service.name and service.instance.id, where a scrape
-// would take them from its target.
+// would take them from its target. See docs/opentelemetry.md for the
+// translation strategies and the resource attributes to set.
 //
 // A callback that returns an error makes the SDK's periodic reader drop
 // the whole collection. A value that cannot be exported (not finite, which

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -73,7 +74,7 @@ func seriesKey(name string, labels map[string]string) string {
 func attrMap(s attribute.Set) map[string]string {
 	m := map[string]string{}
 	for _, kv := range s.ToSlice() {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }
@@ -113,8 +114,9 @@ func collect(t *testing.T, r *sdkmetric.ManualReader) map[string]point {
 	return got
 }
 
-// gatherSloprom returns what sloprom's collector exports for reg.
-func gatherSloprom(t *testing.T, reg *slo.Registry) map[string]point {
+// gatherSloprom returns what sloprom's collector exports for reg, each
+// series with the extra labels added (those a scrape would add).
+func gatherSloprom(t *testing.T, reg *slo.Registry, extra map[string]string) map[string]point {
 	t.Helper()
 	promReg := prometheus.NewPedanticRegistry()
 	promReg.MustRegister(sloprom.NewCollector(reg))
@@ -125,7 +127,10 @@ func gatherSloprom(t *testing.T, reg *slo.Registry) map[string]point {
 	want := map[string]point{}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
+			labels := maps.Clone(extra)
+			if labels == nil {
+				labels = map[string]string{}
+			}
 			for _, lp := range m.GetLabel() {
 				labels[lp.GetName()] = lp.GetValue()
 			}
@@ -211,7 +216,7 @@ func TestRegisterExportsWhatSlopromExports(t *testing.T) {
 	mp, r := newProvider(t)
 	register(t, mp, reg)
 	got := collect(t, r)
-	want := gatherSloprom(t, reg)
+	want := gatherSloprom(t, reg, nil)
 	if len(want) < 30 {
 		t.Fatalf("sloprom exported only %d series", len(want))
 	}
