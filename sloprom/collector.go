@@ -3,64 +3,24 @@ package sloprom
 import (
 	"fmt"
 	"math"
-	"slices"
-	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/series"
 )
 
-// The descriptors of every metric the collector exports. A descriptor names
-// a metric and its label names, never label values, so this fixed set
-// describes the series of every objective, including those defined after
-// the collector was registered: the collector is a regular, checked one.
-var (
-	sloLabel = []string{"slo"}
-
-	targetDesc = prometheus.NewDesc("slo_target",
-		"Target of the objective: the share of events that must be good over the window.",
-		sloLabel, nil)
-	windowDesc = prometheus.NewDesc("slo_window_seconds",
-		"Rolling window of the objective, in seconds.",
-		sloLabel, nil)
-	successRatioDesc = prometheus.NewDesc("slo_success_ratio",
-		"Share of good events over the objective's window as seen by this process (1 without events).",
-		sloLabel, nil)
-	budgetRemainingDesc = prometheus.NewDesc("slo_error_budget_remaining",
-		"Share of the window's error budget not yet spent: 1 untouched, 0 spent, negative overspent.",
-		sloLabel, nil)
-	burnRateDesc = prometheus.NewDesc("slo_burn_rate",
-		"Error ratio over a burn-rate window divided by the allowed error ratio (1 spends the budget exactly over the objective's window).",
-		[]string{"slo", "window_seconds"}, nil)
-	breachedDesc = prometheus.NewDesc("slo_breached",
-		"1 while the success ratio over the window is below the target, else 0.",
-		sloLabel, nil)
-	exhaustionDesc = prometheus.NewDesc("slo_time_to_exhaustion_seconds",
-		"Seconds until the error budget is spent at the pace of the first burn-rate window; 0 when spent, absent while the budget is not burning.",
-		sloLabel, nil)
-	alertFiringDesc = prometheus.NewDesc("slo_alert_firing",
-		"1 while a multiwindow, multi-burn-rate alert tier fires (both its windows burn at or above its factor), else 0.",
-		[]string{"slo", "severity", "long_window", "short_window"}, nil)
-	eventsDesc = prometheus.NewDesc("slo_events_total",
-		"Events counted for the objective since the process started, by outcome (good or bad).",
-		[]string{"slo", "outcome"}, nil)
-	storeSavesDesc = prometheus.NewDesc("slo_store_saves_total",
-		"Successful saves of the objective's state to its store since the process started.",
-		sloLabel, nil)
-	storeFailuresDesc = prometheus.NewDesc("slo_store_failures_total",
-		"Failed loads and saves of the objective's state since the process started.",
-		sloLabel, nil)
-	storeFailingDesc = prometheus.NewDesc("slo_store_failing",
-		"1 while the last store operation of the objective failed, else 0.",
-		sloLabel, nil)
-
-	allDescs = []*prometheus.Desc{
-		targetDesc, windowDesc, successRatioDesc, budgetRemainingDesc, burnRateDesc,
-		breachedDesc, exhaustionDesc, alertFiringDesc, eventsDesc,
-		storeSavesDesc, storeFailuresDesc, storeFailingDesc,
+// descs holds the descriptor of every metric the collector exports, by
+// series.ID. A descriptor names a metric and its label names, never label
+// values, so this fixed set describes the series of every objective,
+// including those defined after the collector was registered: the collector
+// is a regular, checked one.
+var descs = func() (d [len(series.Metrics)]*prometheus.Desc) {
+	for i, m := range series.Metrics {
+		d[i] = prometheus.NewDesc(m.Name, m.Help, m.Labels, nil)
 	}
-)
+	return d
+}()
 
 // NewCollector returns a collector of the objectives of r. It holds no
 // state of its own: each Collect takes a fresh snapshot of every tracker
@@ -84,7 +44,7 @@ type collector struct {
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs {
+	for _, d := range descs {
 		ch <- d
 	}
 }
@@ -101,59 +61,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 
 // collectTracker sends the series of one objective.
 func collectTracker(ch chan<- prometheus.Metric, s slo.Snapshot, st slo.StoreStats) {
-	name := s.Name
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		send(ch, d, prometheus.GaugeValue, v, append([]string{name}, labels...)...)
-	}
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		send(ch, d, prometheus.CounterValue, v, append([]string{name}, labels...)...)
-	}
-
-	gauge(targetDesc, s.Target)
-	gauge(windowDesc, s.Window.Seconds())
-	gauge(successRatioDesc, s.SuccessRatio)
-	gauge(budgetRemainingDesc, s.ErrorBudgetRemaining)
-	gauge(breachedDesc, boolValue(s.Breached))
-	if s.TimeToExhaustion != slo.Forever {
-		gauge(exhaustionDesc, s.TimeToExhaustion.Seconds())
-	}
-
-	// Validation keeps burn-rate windows distinct, but two windows a
-	// nanosecond apart may print alike; a series is sent once.
-	var seen []string
-	for _, b := range s.BurnRates {
-		w := strconv.FormatFloat(b.Window.Seconds(), 'f', -1, 64)
-		if slices.Contains(seen, w) {
-			continue
+	series.Each(s, st, func(id series.ID, v float64, labels []string) {
+		typ := prometheus.GaugeValue
+		if series.Metrics[id].Kind == series.Counter {
+			typ = prometheus.CounterValue
 		}
-		seen = append(seen, w)
-		gauge(burnRateDesc, b.BurnRate, w)
-	}
-
-	// Two tiers may share severity and windows (with different factors),
-	// or have windows that print alike: their series fires if either does.
-	type tierKey struct{ severity, long, short string }
-	var keys []tierKey
-	var firing []bool
-	for _, ts := range s.Tiers {
-		k := tierKey{string(ts.Severity), FormatDuration(ts.LongWindow), FormatDuration(ts.ShortWindow)}
-		i := slices.Index(keys, k)
-		if i < 0 {
-			keys = append(keys, k)
-			firing = append(firing, false)
-			i = len(keys) - 1
-		}
-		firing[i] = firing[i] || ts.Firing
-	}
-	for i, k := range keys {
-		gauge(alertFiringDesc, boolValue(firing[i]), k.severity, k.long, k.short)
-	}
-
-	counter(eventsDesc, float64(s.Good), "good")
-	counter(eventsDesc, float64(s.Bad), "bad")
-	counter(storeSavesDesc, float64(st.Saves))
-	counter(storeFailuresDesc, float64(st.Failures))
-	gauge(storeFailingDesc, boolValue(st.Failing))
+		send(ch, descs[id], typ, v, labels...)
+	})
 }
 
 // send sends one constant metric, or an invalid metric naming the problem
@@ -169,11 +83,4 @@ func send(ch chan<- prometheus.Metric, d *prometheus.Desc, typ prometheus.ValueT
 		m = prometheus.NewInvalidMetric(d, fmt.Errorf("sloprom: %w", err))
 	}
 	ch <- m
-}
-
-func boolValue(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

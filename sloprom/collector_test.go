@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/internal/slotest"
 )
 
@@ -308,8 +309,8 @@ type sendOnce struct {
 	labels []string
 }
 
-func (s sendOnce) Describe(ch chan<- *prometheus.Desc) { ch <- targetDesc }
+func (s sendOnce) Describe(ch chan<- *prometheus.Desc) { ch <- descs[series.Target] }
 
 func (s sendOnce) Collect(ch chan<- prometheus.Metric) {
-	send(ch, targetDesc, prometheus.GaugeValue, s.v, s.labels...)
+	send(ch, descs[series.Target], prometheus.GaugeValue, s.v, s.labels...)
 }

@@ -1,8 +1,9 @@
 package sloprom
 
 import (
-	"strconv"
 	"time"
+
+	"github.com/slo-budget-tracker/slo/internal/series"
 )
 
 // FormatDuration spells d as a Prometheus duration in the largest unit that
@@ -16,18 +17,5 @@ import (
 // two can be matched on those labels. Every result parses back with
 // Prometheus's duration parser.
 func FormatDuration(d time.Duration) string {
-	d = d.Truncate(time.Millisecond)
-	if d == 0 {
-		return "0s"
-	}
-	units := []struct {
-		size time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
-	for _, u := range units {
-		if d%u.size == 0 {
-			return strconv.FormatInt(int64(d/u.size), 10) + u.name
-		}
-	}
-	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	return series.FormatDuration(d)
 }

@@ -1,0 +1,104 @@
+package slootel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/series"
+)
+
+// ScopeName is the instrumentation scope of the meter Register asks the
+// MeterProvider for.
+const ScopeName = "github.com/slo-budget-tracker/slo/slootel"
+
+// instruments holds one instrument per metric, by series.ID.
+type instruments [len(series.Metrics)]metric.Float64Observable
+
+// Register creates the instruments listed in the package documentation on
+// the meter [ScopeName] of mp and registers one callback that, at every
+// collection, takes a fresh snapshot of every tracker in r and observes its
+// series. Objectives defined in r later appear at the next collection.
+//
+// Unregister the returned registration to stop observing r; the
+// instruments stay, without data points. Register fails when mp or r is
+// nil or when mp refuses an instrument or the callback.
+func Register(mp metric.MeterProvider, r *slo.Registry) (metric.Registration, error) {
+	if mp == nil {
+		return nil, errors.New("slootel: the MeterProvider is nil")
+	}
+	if r == nil {
+		return nil, errors.New("slootel: the slo.Registry is nil")
+	}
+	meter := mp.Meter(ScopeName)
+	insts, err := newInstruments(meter)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for _, t := range r.Trackers() {
+			insts.observe(o, t.Snapshot(), t.StoreStats())
+		}
+		return nil
+	}, insts.observables()...)
+	if err != nil {
+		return nil, fmt.Errorf("slootel: registering the callback: %w", err)
+	}
+	return reg, nil
+}
+
+// newInstruments creates the instrument of every metric on meter: an
+// observable counter for a counter, an observable gauge for the rest.
+func newInstruments(meter metric.Meter) (*instruments, error) {
+	var insts instruments
+	for i, m := range series.Metrics {
+		var err error
+		switch m.Kind {
+		case series.Counter:
+			insts[i], err = meter.Float64ObservableCounter(m.Name,
+				metric.WithDescription(m.Help), metric.WithUnit(m.Unit))
+		default:
+			insts[i], err = meter.Float64ObservableGauge(m.Name,
+				metric.WithDescription(m.Help), metric.WithUnit(m.Unit))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("slootel: creating the instrument %s: %w", m.Name, err)
+		}
+	}
+	return &insts, nil
+}
+
+// observables lists the instruments for Meter.RegisterCallback.
+func (insts *instruments) observables() []metric.Observable {
+	obs := make([]metric.Observable, len(insts))
+	for i, inst := range insts {
+		obs[i] = inst
+	}
+	return obs
+}
+
+// observe observes the series of one objective. A value that is not finite
+// is left out and reported to the OpenTelemetry error handler (otel.Handle):
+// a callback that returned an error would make a periodic reader drop the
+// whole collection, every other objective with it.
+func (insts *instruments) observe(o metric.Observer, s slo.Snapshot, st slo.StoreStats) {
+	var attrs [4]attribute.KeyValue
+	series.Each(s, st, func(id series.ID, v float64, labels []string) {
+		m := &series.Metrics[id]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			otel.Handle(fmt.Errorf("slootel: value %v of %s%q is not finite; the series is left out", v, m.Name, labels))
+			return
+		}
+		kvs := attrs[:0]
+		for i, l := range labels {
+			kvs = append(kvs, attribute.String(m.Labels[i], l))
+		}
+		o.ObserveFloat64(insts[id], v, metric.WithAttributeSet(attribute.NewSet(kvs...)))
+	})
+}
