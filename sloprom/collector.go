@@ -24,6 +24,12 @@ var (
 	windowDesc = prometheus.NewDesc("slo_window_seconds",
 		"Rolling window of the objective, in seconds.",
 		sloLabel, nil)
+	windowEventsDesc = prometheus.NewDesc("slo_window_events",
+		"Events in the objective's window as seen by this process (the Python exporter's slo_total).",
+		sloLabel, nil)
+	windowFailuresDesc = prometheus.NewDesc("slo_window_failures",
+		"Bad events in the objective's window as seen by this process (the Python exporter's slo_failures_total).",
+		sloLabel, nil)
 	successRatioDesc = prometheus.NewDesc("slo_success_ratio",
 		"Share of good events over the objective's window as seen by this process (1 without events).",
 		sloLabel, nil)
@@ -56,7 +62,7 @@ var (
 		sloLabel, nil)
 
 	allDescs = []*prometheus.Desc{
-		targetDesc, windowDesc, successRatioDesc, budgetRemainingDesc, burnRateDesc,
+		targetDesc, windowDesc, windowEventsDesc, windowFailuresDesc, successRatioDesc, budgetRemainingDesc, burnRateDesc,
 		breachedDesc, exhaustionDesc, alertFiringDesc, eventsDesc,
 		storeSavesDesc, storeFailuresDesc, storeFailingDesc,
 	}
@@ -111,6 +117,8 @@ func collectTracker(ch chan<- prometheus.Metric, s slo.Snapshot, st slo.StoreSta
 
 	gauge(targetDesc, s.Target)
 	gauge(windowDesc, s.Window.Seconds())
+	gauge(windowEventsDesc, float64(s.Total))
+	gauge(windowFailuresDesc, float64(s.Failures))
 	gauge(successRatioDesc, s.SuccessRatio)
 	gauge(budgetRemainingDesc, s.ErrorBudgetRemaining)
 	gauge(breachedDesc, boolValue(s.Breached))
