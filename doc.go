@@ -27,7 +27,9 @@
 // "Alerting on SLOs"): each [AlertTier] fires only while both its long and
 // its short window burn at or above its factor. [DefaultTiers] are the
 // Workbook's four tiers for a 30-day window, scaled to other windows so each
-// tier still guards the same share of the budget.
+// tier still guards the same share of the budget. "At or above" forgives
+// float rounding: both rules compare with [AlertThreshold], as do the
+// Prometheus rules of package promrules.
 //
 // # Time
 //

@@ -186,11 +186,19 @@ func burnRate(c counts, budget float64) float64 {
 // as 0.010000000000000009, which would leave a budget spent exactly on
 // target 1e-15 short of exhausted.
 func errorBudget(target float64) float64 {
-	b, err := strconv.ParseFloat(strconv.FormatFloat(1-target, 'g', 12, 64), 64)
-	if err != nil || b <= 0 {
-		return 1 - target
+	if b := roundDecimal(1 - target); b > 0 {
+		return b
 	}
-	return b
+	return 1 - target
+}
+
+// roundDecimal rounds x to 12 significant decimal digits.
+func roundDecimal(x float64) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+	if err != nil {
+		return x
+	}
+	return r
 }
 
 func timeToExhaustion(remaining float64, window time.Duration, pace float64) time.Duration {
@@ -207,8 +215,21 @@ func timeToExhaustion(remaining float64, window time.Duration, pace float64) tim
 	return time.Duration(d)
 }
 
-// atLeast reports x >= y, forgiving the rounding of 1 - target: a burn of
-// exactly 14.4 computes as 14.399999999999999 for a target of 0.999.
+// AlertThreshold returns the lowest burn rate that counts as burning at
+// factor: factor less one part in a billion, rounded to 12 significant
+// digits. Burn rates are ratios of counts divided by 1 - target, whose
+// float arithmetic misses exact values by a few units in the last place: 144
+// failures in 10,000 events against a 99.9% target burn at exactly 14.4,
+// which computes as 14.399999999999999. A burn rate fires a tier of factor
+// f, or reaches a BurnRateThreshold of f, when it is at least
+// AlertThreshold(f) (14.3999999856 for 14.4). The tracker compares with it,
+// and package promrules writes it into the generated alert expressions, so
+// both fire on the same counts.
+func AlertThreshold(factor float64) float64 {
+	return roundDecimal(factor * (1 - 1e-9))
+}
+
+// atLeast reports whether the burn rate x reaches the factor y.
 func atLeast(x, y float64) bool {
-	return x >= y*(1-1e-9)
+	return x >= AlertThreshold(y)
 }

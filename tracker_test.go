@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -160,6 +161,42 @@ func TestBurnRateAtExactlyThreshold(t *testing.T) {
 	tr.RecordSuccess() // a hair below
 	if len(tr.CheckBurnRate()) != 0 {
 		t.Error("burn below 14.4 alerts")
+	}
+}
+
+// TestAlertThresholdForgivesRoundingOnly checks the one threshold the
+// tracker and the generated rules share: a hair below the factor, far
+// closer to it than any factor a user writes, and printed in 12 digits
+// without change (the rules write it so).
+func TestAlertThresholdForgivesRoundingOnly(t *testing.T) {
+	for _, f := range []float64{14.4, 6, 3, 1, 0.5, 1000, 1e-3, 1.0000001} {
+		th := AlertThreshold(f)
+		if !(th < f) || (f-th)/f > 2e-9 {
+			t.Errorf("AlertThreshold(%v) = %v: want below it by at most 2e-9 of it", f, th)
+		}
+		if printed, _ := strconv.ParseFloat(strconv.FormatFloat(th, 'g', 12, 64), 64); printed != th {
+			t.Errorf("AlertThreshold(%v) = %v reads back as %v from 12 digits", f, th, printed)
+		}
+	}
+	if got := AlertThreshold(14.4); got != 14.3999999856 {
+		t.Errorf("AlertThreshold(14.4) = %v, want 14.3999999856", got)
+	}
+}
+
+// TestTierFiresAtExactlyItsFactor: 144 failures in 10,000 events against
+// 99.9% burn at exactly 14.4 (14.399999999999999 in floats), which fires
+// the page tier at 14.4; one more good event (14.3986) does not.
+func TestTierFiresAtExactlyItsFactor(t *testing.T) {
+	clock := newFakeClock()
+	tr := mustTracker(t, Objective{Name: "edge", Target: 0.999, Tiers: []AlertTier{
+		{Severity: SeverityPage, LongWindow: time.Hour, ShortWindow: 5 * time.Minute, Factor: 14.4}}}, WithClock(clock.Now))
+	tr.RecordN(10000-144, 144)
+	if st := tr.AlertStates()[0]; !st.Firing {
+		t.Errorf("burn %v over %v does not fire the 14.4x tier", st.LongBurnRate, st.LongWindow)
+	}
+	tr.RecordSuccess()
+	if st := tr.AlertStates()[0]; st.Firing {
+		t.Errorf("burn %v fires the 14.4x tier", st.LongBurnRate)
 	}
 }
 

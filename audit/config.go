@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -30,6 +31,9 @@ const (
 	EnvToken   = "AUDIT_STREAM_TOKEN"
 	EnvTimeout = "AUDIT_STREAM_TIMEOUT"
 	EnvSource  = "AUDIT_STREAM_SOURCE"
+	// EnvTimeoutSeconds is the Python package's name for the timeout, in
+	// seconds ("2.5"), read beside EnvTimeout.
+	EnvTimeoutSeconds = "AUDIT_STREAM_TIMEOUT_S"
 )
 
 // Config configures a Sink. Zero fields take the defaults above.
@@ -66,9 +70,11 @@ type Config struct {
 
 // ConfigFromEnv returns base with URL, Token, Timeout and Source replaced
 // by the environment variables AUDIT_STREAM_URL, AUDIT_STREAM_TOKEN,
-// AUDIT_STREAM_TIMEOUT and AUDIT_STREAM_SOURCE where they are set and not
-// blank. AUDIT_STREAM_TIMEOUT is a Go duration ("2.5s", "500ms") or a
-// number of seconds ("2.5").
+// AUDIT_STREAM_TIMEOUT (or AUDIT_STREAM_TIMEOUT_S) and AUDIT_STREAM_SOURCE
+// where they are set and not blank. AUDIT_STREAM_TIMEOUT is a Go duration
+// ("2.5s", "500ms") or a number of seconds ("2.5"); AUDIT_STREAM_TIMEOUT_S,
+// the Python package's variable, is a number of seconds. Both may be set
+// when they give the same timeout; different timeouts are an error.
 func ConfigFromEnv(base Config) (Config, error) {
 	if v := env(EnvURL); v != "" {
 		base.URL = v
@@ -79,11 +85,11 @@ func ConfigFromEnv(base Config) (Config, error) {
 	if v := env(EnvSource); v != "" {
 		base.Source = v
 	}
-	if v := env(EnvTimeout); v != "" {
-		d, err := parseTimeout(v)
-		if err != nil {
-			return base, fmt.Errorf("audit: %s: %w", EnvTimeout, err)
-		}
+	d, err := timeoutFromEnv()
+	if err != nil {
+		return base, fmt.Errorf("audit: %w", err)
+	}
+	if d != 0 {
 		base.Timeout = d
 	}
 	return base, nil
@@ -91,23 +97,60 @@ func ConfigFromEnv(base Config) (Config, error) {
 
 func env(name string) string { return strings.TrimSpace(os.Getenv(name)) }
 
-// parseTimeout reads a positive duration: a Go duration or seconds.
+// timeoutFromEnv reads AUDIT_STREAM_TIMEOUT and AUDIT_STREAM_TIMEOUT_S: 0
+// when neither is set, an error naming the variable at fault when one is
+// unreadable or the two disagree.
+func timeoutFromEnv() (time.Duration, error) {
+	v, vs := env(EnvTimeout), env(EnvTimeoutSeconds)
+	var d, ds time.Duration
+	var err error
+	if v != "" {
+		if d, err = parseTimeout(v); err != nil {
+			return 0, fmt.Errorf("%s: %w", EnvTimeout, err)
+		}
+	}
+	if vs == "" {
+		return d, nil
+	}
+	if ds, err = parseSeconds(vs); err != nil {
+		return 0, fmt.Errorf("%s: %w", EnvTimeoutSeconds, err)
+	}
+	if v != "" && d != ds {
+		return 0, fmt.Errorf("%s=%q and %s=%q disagree (%v and %v): set one of them", EnvTimeout, v, EnvTimeoutSeconds, vs, d, ds)
+	}
+	return ds, nil
+}
+
+// parseTimeout reads a timeout in (0, 24h]: a Go duration or a number of
+// seconds.
 func parseTimeout(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
+	if d, err := time.ParseDuration(s); err == nil {
+		if d <= 0 || d > 24*time.Hour {
+			return 0, fmt.Errorf("%q is outside (0, 24h]", s)
+		}
+		return d, nil
+	}
+	d, err := parseSeconds(s)
+	if errors.Is(err, errNotSeconds) {
+		return 0, fmt.Errorf("%q is neither a duration like \"2.5s\" nor a number of seconds", s)
+	}
+	return d, err
+}
+
+// errNotSeconds is what parseSeconds says of text that is not a number.
+var errNotSeconds = errors.New("not a number of seconds")
+
+// parseSeconds reads a timeout in (0, 86400] seconds, rounded to the
+// nanosecond ("0.3" is 300ms).
+func parseSeconds(s string) (time.Duration, error) {
+	secs, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		secs, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil {
-			return 0, fmt.Errorf("%q is neither a duration like \"2.5s\" nor a number of seconds", s)
-		}
-		if !(secs > 0 && secs <= 24*3600) {
-			return 0, fmt.Errorf("%q seconds is outside (0, 86400]", s)
-		}
-		d = time.Duration(secs * float64(time.Second))
+		return 0, fmt.Errorf("%q is %w", s, errNotSeconds)
 	}
-	if d <= 0 || d > 24*time.Hour {
-		return 0, fmt.Errorf("%q is outside (0, 24h]", s)
+	if !(secs > 0 && secs <= 24*3600) {
+		return 0, fmt.Errorf("%q seconds is outside (0, 86400]", s)
 	}
-	return d, nil
+	return max(time.Duration(math.Round(secs*float64(time.Second))), 1), nil
 }
 
 // withDefaults fills the zero fields of c and checks it, naming each field

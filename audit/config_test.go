@@ -39,6 +39,25 @@ func TestNewFromEnvReadsTheEnvironment(t *testing.T) {
 			env:  map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeout: "2.5"},
 			want: Config{URL: "http://127.0.0.1:9", Timeout: 2500 * time.Millisecond, Source: DefaultSource},
 		},
+		{
+			name: "the Python package's timeout in seconds",
+			env:  map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeoutSeconds: " 0.3 "},
+			want: Config{URL: "http://127.0.0.1:9", Timeout: 300 * time.Millisecond, Source: DefaultSource},
+		},
+		{
+			name: "both timeout variables, agreeing",
+			env:  map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeout: "300ms", EnvTimeoutSeconds: "0.3"},
+			want: Config{URL: "http://127.0.0.1:9", Timeout: 300 * time.Millisecond, Source: DefaultSource},
+		},
+		{
+			name:    "both timeout variables, disagreeing",
+			env:     map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeout: "2s", EnvTimeoutSeconds: "5"},
+			wantErr: `AUDIT_STREAM_TIMEOUT="2s" and AUDIT_STREAM_TIMEOUT_S="5" disagree (2s and 5s): set one of them`,
+		},
+		{name: "a duration in the seconds variable", env: map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeoutSeconds: "2.5s"}, wantErr: `AUDIT_STREAM_TIMEOUT_S: "2.5s" is not a number of seconds`},
+		{name: "a zero timeout in seconds", env: map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeoutSeconds: "0"}, wantErr: `AUDIT_STREAM_TIMEOUT_S: "0" seconds is outside (0, 86400]`},
+		{name: "an infinite timeout in seconds", env: map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeoutSeconds: "inf"}, wantErr: `AUDIT_STREAM_TIMEOUT_S: "inf" seconds is outside (0, 86400]`},
+		{name: "a bad seconds variable beside a good duration", env: map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeout: "2s", EnvTimeoutSeconds: "two"}, wantErr: `AUDIT_STREAM_TIMEOUT_S: "two" is not a number of seconds`},
 		{name: "an unreadable timeout", env: map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeout: "soon"}, wantErr: `AUDIT_STREAM_TIMEOUT: "soon" is neither`},
 		{name: "a zero timeout", env: map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeout: "0s"}, wantErr: `AUDIT_STREAM_TIMEOUT: "0s" is outside`},
 		{name: "a negative timeout", env: map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeout: "-1"}, wantErr: `AUDIT_STREAM_TIMEOUT: "-1" seconds is outside`},
@@ -48,7 +67,7 @@ func TestNewFromEnvReadsTheEnvironment(t *testing.T) {
 		{name: "a token with a newline", env: map[string]string{EnvURL: "http://a.example", EnvToken: testToken + "\nX-Evil: 1"}, wantErr: "Token (AUDIT_STREAM_TOKEN): contains a control character (the token is not shown)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{EnvURL, EnvToken, EnvTimeout, EnvSource} {
+			for _, k := range []string{EnvURL, EnvToken, EnvTimeout, EnvTimeoutSeconds, EnvSource} {
 				t.Setenv(k, tc.env[k])
 			}
 			s, err := NewFromEnv(Config{})

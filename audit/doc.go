@@ -41,11 +41,11 @@
 //
 // The Watcher keeps, per objective, one state per alert signal: per alert
 // tier (when the objective has tiers, the default) or per burn-rate window
-// (when its tier policy is disabled), and one for the budget. A signal
-// that starts firing emits its start event at the first check that sees it.
-// Its end event is emitted only once the signal has stayed clear, at every
-// check, for the hold-down period (5 minutes by default); if it fires again
-// before that, nothing is sent and the episode goes on. So each signal sends
-// at most one start and one end event per hold-down period, however fast it
-// flaps.
+// (when its tier policy is disabled, as the Python package did), and one for the
+// budget. A signal that starts firing emits its start event at the first
+// check that sees it. Its end event is emitted only once the signal has
+// stayed clear, at every check, for the hold-down period (5 minutes by
+// default); if it fires again before that, nothing is sent and the episode
+// goes on. So each signal sends at most one start and one end event per
+// hold-down period, however fast it flaps.
 package audit

@@ -52,7 +52,8 @@ func WithInterval(d time.Duration) WatchOption {
 // WithHoldDown sets how long a signal must stay clear before its end event
 // (slo_recovered, slo_budget_restored) is sent; the default is
 // DefaultHoldDown. Zero sends it at the first check that finds the signal
-// clear, and lets a flapping signal send a pair of events per flap.
+// clear, as the Python package did, and lets a flapping signal send a pair of events
+// per flap.
 func WithHoldDown(d time.Duration) WatchOption {
 	return func(w *Watcher) {
 		if d >= 0 {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/slo-budget-tracker/slo"
 )
 
 // Names of the recorded series.
@@ -138,8 +140,9 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	for _, t := range p.obj.Tiers {
 		long, short := promDuration(t.LongWindow), promDuration(t.ShortWindow)
 		factor := formatFloat(t.Factor)
+		threshold := formatFloat(slo.AlertThreshold(t.Factor)) // what the tracker compares with
 		expr := fmt.Sprintf("(sum(%s) / %s >= %s) and (sum(%s) / %s >= %s)",
-			p.series(ratioMetric(t.LongWindow)), budget, factor, p.series(ratioMetric(t.ShortWindow)), budget, factor)
+			p.series(ratioMetric(t.LongWindow)), budget, threshold, p.series(ratioMetric(t.ShortWindow)), budget, threshold)
 		if p.obj.MinEvents > 0 && p.kind != kindRatio {
 			expr += fmt.Sprintf(" and (%s >= %d)", p.events(t.LongWindow), p.obj.MinEvents)
 		}

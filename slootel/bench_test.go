@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkCollect measures one collection of n objectives (default windows
-// and tiers, 17 series each) through a ManualReader, beside sloprom's
+// and tiers, 19 series each) through a ManualReader, beside sloprom's
 // Gather of the same registry and the snapshots both must take.
 func BenchmarkCollect(b *testing.B) {
 	for _, n := range []int{1, 100} {

@@ -29,7 +29,7 @@ func benchRegistry(b *testing.B, n int) *slo.Registry {
 
 // BenchmarkScrape measures one scrape of n objectives. Two baselines: the
 // snapshots alone (what any exporter must compute) and a Gather of plain
-// client_golang gauges holding as many series as the collector exports (17
+// client_golang gauges holding as many series as the collector exports (19
 // per objective with default windows and tiers). Then a Gather of the
 // collector, and a full text rendering through Handler.
 func BenchmarkScrape(b *testing.B) {
@@ -49,7 +49,7 @@ func BenchmarkScrape(b *testing.B) {
 			g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "plain", Help: "Baseline."}, []string{"slo", "series"})
 			promReg.MustRegister(g)
 			for i := range n {
-				for j := range 17 {
+				for j := range 19 {
 					g.WithLabelValues(fmt.Sprintf("objective-%03d", i), fmt.Sprint(j)).Set(float64(j))
 				}
 			}

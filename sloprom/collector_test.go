@@ -44,7 +44,7 @@ func burningRegistry(t *testing.T) *slo.Registry {
 }
 
 // The expected values follow from the scenario, not from the code: 960
-// events, half bad, against a budget of 960/16 = 60 failures leave
+// events in the window, 480 of them bad, against a budget of 960/16 = 60 failures leave
 // (60-480)/60 = -7 of the budget; every burn rate is 0.5/(1/16) = 8, so the
 // page tier at 14.4 stays quiet and the three tiers at 6, 3 and 1 fire. The
 // 7-day objective's tiers are the 30-day ones scaled by 7/30.
@@ -91,13 +91,22 @@ slo_target{slo="search"} 0.99
 # HELP slo_time_to_exhaustion_seconds Seconds until the error budget is spent at the pace of the first burn-rate window; 0 when spent, absent while the budget is not burning.
 # TYPE slo_time_to_exhaustion_seconds gauge
 slo_time_to_exhaustion_seconds{slo="checkout"} 0
+# HELP slo_window_events Events in the objective's window as seen by this process (the Python exporter's slo_total).
+# TYPE slo_window_events gauge
+slo_window_events{slo="checkout"} 960
+slo_window_events{slo="search"} 0
+# HELP slo_window_failures Bad events in the objective's window as seen by this process (the Python exporter's slo_failures_total).
+# TYPE slo_window_failures gauge
+slo_window_failures{slo="checkout"} 480
+slo_window_failures{slo="search"} 0
 # HELP slo_window_seconds Rolling window of the objective, in seconds.
 # TYPE slo_window_seconds gauge
 slo_window_seconds{slo="checkout"} 2.592e+06
 slo_window_seconds{slo="search"} 604800
 `
 	names := []string{"slo_alert_firing", "slo_breached", "slo_burn_rate", "slo_error_budget_remaining",
-		"slo_events_total", "slo_success_ratio", "slo_target", "slo_time_to_exhaustion_seconds", "slo_window_seconds"}
+		"slo_events_total", "slo_success_ratio", "slo_target", "slo_time_to_exhaustion_seconds",
+		"slo_window_events", "slo_window_failures", "slo_window_seconds"}
 	if err := testutil.CollectAndCompare(NewCollector(reg), strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}
@@ -240,10 +249,10 @@ slo_events_total{outcome="good",slo="late"} 0
 	if err := testutil.GatherAndCompare(promReg, strings.NewReader(want), "slo_events_total"); err != nil {
 		t.Error(err)
 	}
-	// 1 objective: 5 plain gauges, time to exhaustion, 2 burn rates, 4
+	// 1 objective: 7 plain gauges, time to exhaustion, 2 burn rates, 4
 	// tiers, 2 event counters and 3 store series.
-	if n, err := testutil.GatherAndCount(promReg); err != nil || n != 17 {
-		t.Errorf("one objective: %d series, err %v; want 17, nil", n, err)
+	if n, err := testutil.GatherAndCount(promReg); err != nil || n != 19 {
+		t.Errorf("one objective: %d series, err %v; want 19, nil", n, err)
 	}
 }
 

@@ -7,6 +7,8 @@
 //
 //	slo_target                      gauge    the objective's target, e.g. 0.999
 //	slo_window_seconds              gauge    the objective's rolling window
+//	slo_window_events               gauge    events in the window
+//	slo_window_failures             gauge    bad events in the window
 //	slo_success_ratio               gauge    good / total events over the window (1 without events)
 //	slo_error_budget_remaining      gauge    share of the budget left: 1 untouched, <= 0 spent
 //	slo_burn_rate{window_seconds}   gauge    burn rate over each burn-rate window
@@ -18,6 +20,11 @@
 //	slo_store_saves_total           counter  successful saves to the tracker's store
 //	slo_store_failures_total        counter  failed loads and saves of the tracker's store
 //	slo_store_failing               gauge    1 while the last store operation failed
+//
+// slo_window_events and slo_window_failures are the Python package's
+// slo_total and slo_failures_total, renamed because Prometheus reserves the
+// _total suffix for counters (promtool check metrics rejects it on a gauge):
+// they fall as events leave the window.
 //
 // The window gauges describe this process's view of the window. To aggregate
 // a fleet of replicas, let Prometheus compute ratios from slo_events_total

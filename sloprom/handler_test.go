@@ -113,6 +113,8 @@ func TestPromtoolCheckMetricsCatchesLintProblems(t *testing.T) {
 	}{
 		{"counter without _total", "# HELP foo_seconds x\n# TYPE foo_seconds counter\nfoo_seconds 1\n", `"_total" suffix`},
 		{"no help", "# TYPE slo_target gauge\nslo_target 1\n", "no help text"},
+		// Why the Python exporter's window gauges are renamed.
+		{"gauge with _total", "# HELP slo_total x\n# TYPE slo_total gauge\nslo_total{slo=\"a\"} 1\n", `should not have "_total" suffix`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,6 +47,8 @@ type ID int
 const (
 	Target ID = iota
 	Window
+	WindowEvents
+	WindowFailures
 	SuccessRatio
 	BudgetRemaining
 	BurnRate
@@ -68,6 +70,10 @@ var Metrics = [count]Metric{
 		Help: "Target of the objective: the share of events that must be good over the window."},
 	Window: {Name: "slo_window_seconds", Kind: Gauge, Unit: "s", Labels: sloLabel,
 		Help: "Rolling window of the objective, in seconds."},
+	WindowEvents: {Name: "slo_window_events", Kind: Gauge, Unit: "{event}", Labels: sloLabel,
+		Help: "Events in the objective's window as seen by this process (the Python exporter's slo_total)."},
+	WindowFailures: {Name: "slo_window_failures", Kind: Gauge, Unit: "{event}", Labels: sloLabel,
+		Help: "Bad events in the objective's window as seen by this process (the Python exporter's slo_failures_total)."},
 	SuccessRatio: {Name: "slo_success_ratio", Kind: Gauge, Labels: sloLabel,
 		Help: "Share of good events over the objective's window as seen by this process (1 without events)."},
 	BudgetRemaining: {Name: "slo_error_budget_remaining", Kind: Gauge, Labels: sloLabel,
@@ -107,6 +113,8 @@ func Each(s slo.Snapshot, st slo.StoreStats, f func(id ID, value float64, labels
 
 	send(Target, s.Target)
 	send(Window, s.Window.Seconds())
+	send(WindowEvents, float64(s.Total))
+	send(WindowFailures, float64(s.Failures))
 	send(SuccessRatio, s.SuccessRatio)
 	send(BudgetRemaining, s.ErrorBudgetRemaining)
 	send(Breached, boolValue(s.Breached))
