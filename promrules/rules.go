@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // Names of the recorded series.
@@ -50,7 +52,7 @@ func (p *plan) totalRate(w time.Duration) string {
 // sumOf aggregates a query into one series without labels, unless it is
 // already a sum without grouping.
 func sumOf(q string) string {
-	if expr, err := promql.ParseExpr(q); err == nil {
+	if expr, err := spec.ParseQuery(q); err == nil {
 		if agg, ok := expr.(*parser.AggregateExpr); ok && agg.Op == parser.SUM && len(agg.Grouping) == 0 && !agg.Without {
 			return q
 		}
@@ -94,10 +96,16 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	if p.method == MethodExact {
 		g := p.grid
 		var errs, total string
-		if p.errSel != "" {
-			errs = fmt.Sprintf("sum(increase(%s[%s])) or vector(0)", p.errSel, promDuration(g))
-			total = fmt.Sprintf("sum(increase(%s[%s])) or vector(0)", p.totalSel, promDuration(g))
-		} else {
+		increase := func(sel string) string {
+			return fmt.Sprintf("sum(increase(%s[%s])) or vector(0)", sel, promDuration(g))
+		}
+		switch {
+		case p.errSel != "":
+			errs, total = increase(p.errSel), increase(p.totalSel)
+		case p.goodSel != "":
+			total = increase(p.totalSel)
+			errs = fmt.Sprintf("clamp_min((%s) - (%s), 0)", total, increase(p.goodSel))
+		default:
 			secs := formatFloat(g.Seconds())
 			errs = fmt.Sprintf("%s * %s", p.errorRate(g), secs)
 			total = fmt.Sprintf("(%s * %s) or vector(0)", p.totalRate(g), secs)
@@ -202,7 +210,7 @@ func (b *builder) check(name, expr string) {
 	if b.err != nil {
 		return
 	}
-	if _, err := promql.ParseExpr(expr); err != nil {
+	if _, err := spec.ParseQuery(expr); err != nil {
 		b.err = fmt.Errorf("%s: generated expression does not parse: %w\n%s", name, err, expr)
 	}
 }

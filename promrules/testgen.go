@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // A TestResult is a generated promtool unit-test file.
@@ -41,7 +43,7 @@ const maxSamplesPerSeries = 3000
 // the groups' own intervals; all SLOs must therefore share one grid. SLOs
 // whose queries cannot be fed synthetic counters (an error ratio query, or a
 // query reading several selectors) are left out with a warning.
-func GenerateTests(slos []SLO, ruleFile string, opts Options) (*TestResult, error) {
+func GenerateTests(slos []spec.SLO, ruleFile string, opts Options) (*TestResult, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err

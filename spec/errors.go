@@ -17,6 +17,7 @@ type Error struct {
 }
 
 // Error formats e like "checkout.yaml:12: slo "api": slos[0].objective: ...".
+// Without a file and a line (an SLO made in code), it starts with the SLO.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -24,7 +25,9 @@ func (e *Error) Error() string {
 		b.WriteByte(':')
 		b.WriteString(strconv.Itoa(e.Line))
 	}
-	b.WriteString(": ")
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
 	if e.SLO != "" {
 		fmt.Fprintf(&b, "slo %q: ", e.SLO)
 	}

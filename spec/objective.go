@@ -30,7 +30,7 @@ type location struct {
 }
 
 func newDraft(n *yaml.Node, path string, format Format) *draft {
-	return &draft{slo: SLO{Format: format, Line: n.Line, BudgetingMethod: Occurrences}, node: n, path: path, ok: true, locs: map[string]location{}}
+	return &draft{slo: SLO{Format: format, Line: n.Line}, node: n, path: path, ok: true, locs: map[string]location{}}
 }
 
 func (dr *draft) at(goField string, n *yaml.Node, field string) {
@@ -65,6 +65,7 @@ func (d *decoder) finish(file *File, dr *draft) {
 		d.failf(dr.node, dr.path, "%v", err)
 		return
 	}
+	dr.slo.File = d.file
 	file.SLOs = append(file.SLOs, dr.slo)
 }
 

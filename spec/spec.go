@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -29,20 +28,6 @@ const (
 	Sloth Format = "prometheus/v1"
 	// OpenSLO is OpenSLO's `apiVersion: openslo/v1` format.
 	OpenSLO Format = "openslo/v1"
-)
-
-// A BudgetingMethod says how an SLO's events count against its budget.
-type BudgetingMethod string
-
-// The budgeting methods an SLO may ask for.
-const (
-	// Occurrences counts every event alike: the error ratio over the window
-	// is bad events over total events. It is the default.
-	Occurrences BudgetingMethod = "Occurrences"
-	// RatioTimeslices averages the error ratios of the time slices of the
-	// window, whatever their traffic (OpenSLO's RatioTimeslices). A rules
-	// generator honours it with its average-of-ratios method.
-	RatioTimeslices BudgetingMethod = "RatioTimeslices"
 )
 
 // A File is a loaded spec file: its SLOs, in the order of the file.
@@ -78,15 +63,11 @@ type SLO struct {
 	// gives. The tiers themselves are in Objective.Tiers.
 	Alerting Alerting
 
-	// BudgetingMethod is Occurrences unless the spec asks for
-	// RatioTimeslices; TimesliceWindow is then the slice the spec names
-	// (zero when it names none).
-	BudgetingMethod BudgetingMethod
-	TimesliceWindow time.Duration
-
-	// Format is the format of the document the SLO came from, and Line its
-	// line in the file.
+	// Format is the format of the document the SLO came from, File the
+	// name of the file (as given to Load or LoadBytes) and Line the SLO's
+	// line in it. Errors about the SLO name the file and the line.
 	Format Format
+	File   string
 	Line   int
 }
 
