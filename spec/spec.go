@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -179,7 +178,7 @@ func LoadBytes(name string, data []byte) (*File, error) {
 			break
 		}
 		if err != nil {
-			d.failAt(yamlErrorLine(err), "", "invalid YAML: "+yamlErrorText(err))
+			d.syntaxError(data, err)
 			break
 		}
 		root := &doc
@@ -279,39 +278,6 @@ func (d *decoder) document(file *File, openslo *openSLODocs, root *yaml.Node, pa
 	default:
 		d.failf(root, path, "has no version: start the document with `version: slo/v1`, `version: prometheus/v1` (Sloth) or `apiVersion: openslo/v1` (OpenSLO)")
 	}
-}
-
-// yamlErrorLine extracts the line from an error of the YAML parser.
-func yamlErrorLine(err error) int {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return 0
-	}
-	s := err.Error()
-	if _, rest, ok := strings.Cut(s, "line "); ok {
-		n := 0
-		for _, r := range rest {
-			if r < '0' || r > '9' {
-				break
-			}
-			n = n*10 + int(r-'0')
-			if n > 1<<30 {
-				return 0
-			}
-		}
-		return n
-	}
-	return 0
-}
-
-func yamlErrorText(err error) string {
-	s := strings.TrimPrefix(err.Error(), "yaml: ")
-	if _, rest, ok := strings.Cut(s, "line "); ok && strings.HasPrefix(s, "line ") {
-		if _, msg, ok := strings.Cut(rest, ": "); ok {
-			return msg
-		}
-	}
-	return s
 }
 
 // Define defines a tracker for every SLO of f in r, with opts. It stops at

@@ -344,7 +344,7 @@ slos:
 		{
 			name: "yaml syntax error",
 			src:  "version: slo/v1\nservice: s\nslos:\n  - name: a\n   objective: [\n",
-			want: []Error{{Line: 3, Problem: "invalid YAML"}},
+			want: []Error{{Line: 5, Problem: "invalid YAML"}},
 		},
 		{
 			name: "unknown format",
