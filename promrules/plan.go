@@ -9,9 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/sloprom"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -272,38 +274,13 @@ func selector(name string, labels map[string]string) string {
 	return b.String()
 }
 
-// promDuration formats d in the largest unit that divides it: 5m, 1h, 3d,
-// 70s, 1008m, 1500ms. Such names stay valid in metric names and readable.
-func promDuration(d time.Duration) string {
-	units := []struct {
-		d    time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}}
-	for _, u := range units {
-		if d%u.d == 0 {
-			return strconv.FormatInt(int64(d/u.d), 10) + u.name
-		}
-	}
-	return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
-}
+// promDuration spells d as the rules name windows: in the largest unit
+// that divides it (5m, 1h, 30d, 84m), the spelling of package sloprom, so
+// that alert labels match the collector's.
+func promDuration(d time.Duration) string { return sloprom.FormatDuration(d) }
 
-// promRange formats d as a compound duration, largest unit first: 29d23h57m30s.
-func promRange(d time.Duration) string {
-	var b strings.Builder
-	for _, u := range []struct {
-		d    time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
-		if n := d / u.d; n > 0 {
-			b.WriteString(strconv.FormatInt(int64(n), 10) + u.name)
-			d -= n * u.d
-		}
-	}
-	if b.Len() == 0 {
-		return "0s"
-	}
-	return b.String()
-}
+// promRange spells d as a PromQL range: any duration, compound.
+func promRange(d time.Duration) string { return model.Duration(d).String() }
 
 // formatFloat prints a float the way the rules show it: decimal, rounded to
 // 12 significant digits so that 1 - 0.999 reads 0.001 and 2592000 stays so.

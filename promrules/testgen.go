@@ -355,7 +355,7 @@ func (g *testGen) roundDown(d time.Duration) time.Duration {
 // value expects the SLO's series of metric to be exactly v at at.
 func (g *testGen) value(metric string, at time.Duration, v float64) exprTest {
 	sel := g.p.series(metric)
-	return exprTest{Expr: sel, EvalTime: promDuration0(at), ExpSamples: []expSample{{Labels: sel, Value: v}}}
+	return exprTest{Expr: sel, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: sel, Value: v}}}
 }
 
 // within expects the SLO's series of metric to lie in (lo, hi) at at.
@@ -364,7 +364,7 @@ func (g *testGen) within(metric string, at time.Duration, lo, hi float64) exprTe
 	if !math.IsInf(lo, -1) {
 		expr = fmt.Sprintf("sum(%s > %s < bool %s)", g.p.series(metric), formatFloat(lo), formatFloat(hi))
 	}
-	return exprTest{Expr: expr, EvalTime: promDuration0(at), ExpSamples: []expSample{{Labels: "{}", Value: 1}}}
+	return exprTest{Expr: expr, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: "{}", Value: 1}}}
 }
 
 // alert expects the named alert of the SLO, with extra labels, to be firing
@@ -374,7 +374,7 @@ func (g *testGen) alert(name string, extra map[string]string, at time.Duration, 
 	ls["alertname"] = g.p.alertName(name)
 	ls["alertstate"] = "firing"
 	sel := selector("ALERTS", ls)
-	t := exprTest{Expr: sel, EvalTime: promDuration0(at)}
+	t := exprTest{Expr: sel, EvalTime: promDuration(at)}
 	if firing {
 		t.ExpSamples = []expSample{{Labels: sel, Value: 1}}
 	}
@@ -383,12 +383,5 @@ func (g *testGen) alert(name string, extra map[string]string, at time.Duration, 
 
 // noAlerts expects no alert of the SLO at all, pending or firing.
 func (g *testGen) noAlerts(at time.Duration) exprTest {
-	return exprTest{Expr: selector("ALERTS", g.p.labels), EvalTime: promDuration0(at)}
-}
-
-func promDuration0(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	return promDuration(d)
+	return exprTest{Expr: selector("ALERTS", g.p.labels), EvalTime: promDuration(at)}
 }

@@ -114,7 +114,7 @@ func (d *decoder) nativeObjective(n *yaml.Node, field string) (float64, bool) {
 		return 0, false
 	}
 	if f >= 1 && f < 100 {
-		r, _ := percent(s)
+		r, _ := ParsePercent(s)
 		d.failf(n, field, `%s is ambiguous: write "%s%%" for a percentage, or a ratio below 1 like %v`, s, s, r)
 		return 0, false
 	}

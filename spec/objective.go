@@ -85,9 +85,10 @@ func (dr *draft) find(goField string) (location, bool) {
 	return location{}, false
 }
 
-// percent parses a percentage like "99.9" into the ratio 0.999, exactly:
-// the decimal is divided by 100 before rounding to a float.
-func percent(s string) (float64, error) {
+// ParsePercent parses a percentage like "99.9" (no % sign) into the ratio
+// 0.999, exactly: the decimal is divided by 100 before rounding to a float,
+// so 99.9 gives the float nearest 0.999, not 99.9/100.
+func ParsePercent(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -105,7 +106,7 @@ func percent(s string) (float64, error) {
 
 // targetFromPercent checks a percentage objective and returns the target.
 func (d *decoder) targetFromPercent(n *yaml.Node, field, s string) (float64, bool) {
-	t, err := percent(s)
+	t, err := ParsePercent(s)
 	if err != nil {
 		d.failf(n, field, "%v; give a percentage like 99.9", err)
 		return 0, false

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/promrules"
+	"github.com/slo-budget-tracker/slo/sloprom"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -99,7 +100,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		for _, s := range f.SLOs {
 			o := s.Objective.WithDefaults()
 			fmt.Fprintf(stdout, "  %-32s %-12s %s over %s, SLI %s (%s)\n", s.Objective.Name, s.Service,
-				formatPercent(o.Target), spec.FormatDuration(o.Window), s.SLI.Kind, s.Format)
+				formatPercent(o.Target), sloprom.FormatDuration(o.Window), s.SLI.Kind, s.Format)
 		}
 	}
 	warnings, err := promrules.Check(slos, promrules.Options{Target: promrules.Target(*target)})
@@ -146,5 +147,5 @@ func tierWarnings(target float64, tiers []slo.AlertTier) []string {
 
 // tierName names a tier like "page 1h/5m x14.4".
 func tierName(t slo.AlertTier) string {
-	return fmt.Sprintf("%s %s/%s x%g", t.Severity, spec.FormatDuration(t.LongWindow), spec.FormatDuration(t.ShortWindow), t.Factor)
+	return fmt.Sprintf("%s %s/%s x%g", t.Severity, sloprom.FormatDuration(t.LongWindow), sloprom.FormatDuration(t.ShortWindow), t.Factor)
 }
