@@ -104,7 +104,7 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 		}
 		if t.Factor*p.budget > 1 {
 			warnings = append(warnings, fmt.Sprintf("alert tier %s %s/%s x%s can never fire: a burn rate of %s needs an error ratio of %s, more than every event failing",
-				t.Severity, promDuration(t.LongWindow), promDuration(t.ShortWindow), formatFloat(t.Factor), formatFloat(t.Factor), formatFloat(t.Factor*p.budget)))
+				t.Severity, promDuration(t.LongWindow), promDuration(t.ShortWindow), spec.FormatFloat(t.Factor), spec.FormatFloat(t.Factor), spec.FormatFloat(t.Factor*p.budget)))
 		}
 	}
 
@@ -281,17 +281,6 @@ func promDuration(d time.Duration) string { return sloprom.FormatDuration(d) }
 
 // promRange spells d as a PromQL range: any duration, compound.
 func promRange(d time.Duration) string { return model.Duration(d).String() }
-
-// formatFloat prints a float the way the rules show it: decimal, rounded to
-// 12 significant digits so that 1 - 0.999 reads 0.001 and 2592000 stays so.
-func formatFloat(f float64) string {
-	s := strconv.FormatFloat(f, 'g', 12, 64)
-	g, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return s
-	}
-	return strconv.FormatFloat(g, 'f', -1, 64)
-}
 
 // checkLabels checks the names (spec.CheckLabelName) and values of a map
 // of labels.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -121,26 +122,14 @@ func Generate(slos []spec.SLO, opts Options) (*Result, error) {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	switch o.Target {
-	case "":
-		o.Target = Prometheus2
-	case Prometheus2, Prometheus3:
-	default:
-		return o, fmt.Errorf("target %q: want %q or %q", o.Target, Prometheus2, Prometheus3)
-	}
-	switch o.Method {
-	case "":
-		o.Method = MethodExact
-	case MethodExact, MethodRatioAverage:
-	default:
-		return o, fmt.Errorf("method %q: want %q or %q", o.Method, MethodExact, MethodRatioAverage)
-	}
-	switch o.Format {
-	case "":
-		o.Format = FormatRules
-	case FormatRules, FormatPrometheusOperator:
-	default:
-		return o, fmt.Errorf("format %q: want %q or %q", o.Format, FormatRules, FormatPrometheusOperator)
+	for _, err := range []error{
+		oneOf("target", &o.Target, Targets()...),
+		oneOf("method", &o.Method, MethodExact, MethodRatioAverage),
+		oneOf("format", &o.Format, FormatRules, FormatPrometheusOperator),
+	} {
+		if err != nil {
+			return o, err
+		}
 	}
 	if o.Grid < 0 || (o.Grid > 0 && o.Grid%time.Second != 0) {
 		return o, fmt.Errorf("grid %v: want a positive whole number of seconds", o.Grid)
@@ -167,6 +156,22 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// oneOf sets an empty *v to the first allowed value, and returns an error
+// naming field when *v is none of them.
+func oneOf[T ~string](field string, v *T, allowed ...T) error {
+	if *v == "" {
+		*v = allowed[0]
+	}
+	if slices.Contains(allowed, *v) {
+		return nil
+	}
+	want := make([]string, len(allowed))
+	for i, a := range allowed {
+		want[i] = strconv.Quote(string(a))
+	}
+	return fmt.Errorf("%s %q: want %s", field, *v, strings.Join(want, " or "))
 }
 
 // checkDNSName accepts a Kubernetes object name (RFC 1123 subdomain).

@@ -220,7 +220,7 @@ func TestGenerateWarnsWhenATierCanNeverFire(t *testing.T) {
 	}
 	s.Objective.Target = 0.9 // 14.4 x 10% > 1: the page tier is dead
 	res := mustGenerate(t, []spec.SLO{s}, Options{})
-	if len(res.Warnings) != 1 || !hasWarning(res.Warnings, "page 1h0m0s/5m0s x14.4 can never fire") {
+	if len(res.Warnings) != 1 || !hasWarning(res.Warnings, "page 1h/5m x14.4 can never fire") {
 		t.Errorf("warnings = %q, want one about the 14.4 tier", res.Warnings)
 	}
 }

@@ -73,7 +73,7 @@ func (p *plan) events(w time.Duration) string {
 	if p.totalSel != "" {
 		return fmt.Sprintf("sum(increase(%s[%s]))", p.totalSel, promDuration(w))
 	}
-	return fmt.Sprintf("%s * %s", p.totalRate(w), formatFloat(w.Seconds()))
+	return fmt.Sprintf("%s * %s", p.totalRate(w), spec.FormatFloat(w.Seconds()))
 }
 
 // groups returns the rule groups of the SLO.
@@ -85,7 +85,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	for _, w := range p.windows {
 		sli.Rules = append(sli.Rules, b.record(ratioMetric(w), p.ratio(w)))
 	}
-	budget := formatFloat(p.budget)
+	budget := spec.FormatFloat(p.budget)
 	windowRules := func() []rule {
 		return []rule{
 			b.record(metricBudgetRemaining, fmt.Sprintf("1 - (sum(%s) or vector(0)) / %s", p.series(metricRatioWindow), budget)),
@@ -106,7 +106,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 			total = increase(p.totalSel)
 			errs = fmt.Sprintf("clamp_min((%s) - (%s), 0)", total, increase(p.goodSel))
 		default:
-			secs := formatFloat(g.Seconds())
+			secs := spec.FormatFloat(g.Seconds())
 			errs = fmt.Sprintf("%s * %s", p.errorRate(g), secs)
 			total = fmt.Sprintf("(%s * %s) or vector(0)", p.totalRate(g), secs)
 		}
@@ -133,9 +133,9 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		sli.Rules = append(sli.Rules, windowRules()...)
 	}
 	meta := []rule{
-		b.record(metricObjective, "vector("+formatFloat(p.obj.Target)+")"),
+		b.record(metricObjective, "vector("+spec.FormatFloat(p.obj.Target)+")"),
 		b.record(metricBudget, "vector("+budget+")"),
-		b.record(metricWindowSeconds, "vector("+formatFloat(p.obj.Window.Seconds())+")"),
+		b.record(metricWindowSeconds, "vector("+spec.FormatFloat(p.obj.Window.Seconds())+")"),
 	}
 	groups[0].Rules = append(sli.Rules, meta...)
 
@@ -145,16 +145,16 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	who := templateLiteral(p.name) + " of " + templateLiteral(p.service)
 	for _, t := range p.obj.Tiers {
 		long, short := promDuration(t.LongWindow), promDuration(t.ShortWindow)
-		factor := formatFloat(t.Factor)
+		factor := spec.FormatFloat(t.Factor)
 		expr := fmt.Sprintf("(sum(%s) / %s >= %s) and (sum(%s) / %s >= %s)",
 			p.series(ratioMetric(t.LongWindow)), budget, factor, p.series(ratioMetric(t.ShortWindow)), budget, factor)
 		if p.obj.MinEvents > 0 && p.kind != kindRatio {
 			expr += fmt.Sprintf(" and (%s >= %d)", p.events(t.LongWindow), p.obj.MinEvents)
 		}
 		tte := fmt.Sprintf("clamp_min(sum(%s), 0) * %s / (sum(%s) / %s)",
-			p.series(metricBudgetRemaining), formatFloat(p.obj.Window.Seconds()), p.series(ratioMetric(t.LongWindow)), budget)
+			p.series(metricBudgetRemaining), spec.FormatFloat(p.obj.Window.Seconds()), p.series(ratioMetric(t.LongWindow)), budget)
 		b.check("time to exhaustion", tte)
-		share := formatFloat(100*t.BudgetShare(p.obj.Window)) + "%"
+		share := spec.FormatFloat(100*t.BudgetShare(p.obj.Window)) + "%"
 		r := b.alert(p.alertName(AlertBurn), expr, p.alertFor, p.alertLabels(AlertBurn, map[string]string{
 			"severity": string(t.Severity), "long_window": long, "short_window": short,
 		}), p.alertAnnotations(AlertBurn, t.Severity, map[string]string{

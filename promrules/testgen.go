@@ -275,7 +275,7 @@ func (g *testGen) tier(long, short time.Duration, factor float64, severity strin
 	p := g.p
 	b := p.budget
 	labels := map[string]string{"severity": severity, "long_window": promDuration(long), "short_window": promDuration(short)}
-	name := fmt.Sprintf("%s %s/%s x%s", severity, promDuration(long), promDuration(short), formatFloat(factor))
+	name := fmt.Sprintf("%s %s/%s x%s", severity, promDuration(long), promDuration(short), spec.FormatFloat(factor))
 	base := g.step
 	defer func() { g.step = base }()
 	g.step = inputStep(g.eval, short, long)
@@ -360,9 +360,9 @@ func (g *testGen) value(metric string, at time.Duration, v float64) exprTest {
 
 // within expects the SLO's series of metric to lie in (lo, hi) at at.
 func (g *testGen) within(metric string, at time.Duration, lo, hi float64) exprTest {
-	expr := fmt.Sprintf("sum(%s < bool %s)", g.p.series(metric), formatFloat(hi))
+	expr := fmt.Sprintf("sum(%s < bool %s)", g.p.series(metric), spec.FormatFloat(hi))
 	if !math.IsInf(lo, -1) {
-		expr = fmt.Sprintf("sum(%s > %s < bool %s)", g.p.series(metric), formatFloat(lo), formatFloat(hi))
+		expr = fmt.Sprintf("sum(%s > %s < bool %s)", g.p.series(metric), spec.FormatFloat(lo), spec.FormatFloat(hi))
 	}
 	return exprTest{Expr: expr, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: "{}", Value: 1}}}
 }

@@ -58,28 +58,23 @@ func CheckAlertName(name string) error {
 	return nil
 }
 
-func validLabelName(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+// validLabelName reports whether s follows Prometheus's label name rule.
+func validLabelName(s string) bool { return validName(s, 128, false) }
 
-func validMetricName(s string) bool {
-	if s == "" || len(s) > 512 {
+// validMetricName reports whether s follows Prometheus's metric name rule,
+// which alert names follow too.
+func validMetricName(s string) bool { return validName(s, 512, true) }
+
+// validName reports whether s is a legacy Prometheus name: letters, digits
+// and _ (and : when colon is set), not starting with a digit, at most
+// maxLen bytes.
+func validName(s string, maxLen int, colon bool) bool {
+	if s == "" || len(s) > maxLen {
 		return false
 	}
 	for i, r := range s {
 		switch {
-		case r == '_', r == ':', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', colon && r == ':':
 		case r >= '0' && r <= '9' && i > 0:
 		default:
 			return false

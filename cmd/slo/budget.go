@@ -141,7 +141,7 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 		Target:        target,
 		Window:        sloprom.FormatDuration(window),
 		WindowSeconds: window.Seconds(),
-		ErrorBudget:   roundSig(budget),
+		ErrorBudget:   spec.RoundFloat(budget),
 		RatePerSecond: perSecond,
 		Warnings:      []string{},
 	}
@@ -159,7 +159,7 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 		}
 		if perSecond != nil {
 			n := budget * *perSecond * p.Seconds()
-			n = roundSig(n)
+			n = spec.RoundFloat(n)
 			bp.FailedEvents = &n
 		}
 		rep.Periods = append(rep.Periods, bp)
@@ -174,8 +174,8 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 			Severity:   string(t.Severity),
 			LongWindow: formatShort(t.LongWindow), LongWindowSeconds: t.LongWindow.Seconds(),
 			ShortWindow: formatShort(t.ShortWindow), ShortWindowSeconds: t.ShortWindow.Seconds(),
-			Factor: t.Factor, BudgetShare: roundSig(t.BudgetShare(window)),
-			ErrorRatio: roundSig(t.Factor * budget), CanFire: t.Factor*budget < 1,
+			Factor: t.Factor, BudgetShare: spec.RoundFloat(t.BudgetShare(window)),
+			ErrorRatio: spec.RoundFloat(t.Factor * budget), CanFire: t.Factor*budget < 1,
 		})
 	}
 	rep.Warnings = append(rep.Warnings, tierWarnings(target, tiers)...)
@@ -330,16 +330,6 @@ func trimZeroUnits(s string) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-// roundSig rounds x to 12 significant digits, hiding float noise such as
-// 0.0010000000000000009.
-func roundSig(x float64) float64 {
-	f, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
-	if err != nil {
-		return x
-	}
-	return f
 }
 
 // formatCount writes a count with thousands separators: 648,000 or 2.5.

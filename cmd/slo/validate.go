@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/promrules"
@@ -114,17 +113,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 
 // formatPercent writes a ratio as a percentage with the digits it needs:
 // 0.999 is 99.9%, 0.99999 is 99.999%.
-func formatPercent(r float64) string {
-	s := strconv.FormatFloat(r*100, 'f', -1, 64)
-	// Float noise like 99.90000000000001: keep 10 significant digits.
-	if len(s) > 12 {
-		s = strconv.FormatFloat(r*100, 'g', 10, 64)
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			s = strconv.FormatFloat(f, 'f', -1, 64)
-		}
-	}
-	return s + "%"
-}
+func formatPercent(r float64) string { return spec.FormatFloat(r*100) + "%" }
 
 // tierWarnings explains the tiers that an objective makes unable to fire:
 // a tier fires at an error ratio of factor x (1 - target), which cannot
