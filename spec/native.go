@@ -449,8 +449,13 @@ func (d *decoder) annotations(n *yaml.Node, path string) (map[string]string, boo
 			return nil, false
 		}
 		field := join(path, k.Value)
-		if k.Kind != yaml.ScalarNode || !validLabelName(k.Value) {
-			d.failf(k, field, "is not a valid annotation name; use letters, digits and _, not starting with a digit")
+		if k.Kind != yaml.ScalarNode {
+			d.failf(k, field, "is %s; annotation names are plain names", kindName(k))
+			ok = false
+			continue
+		}
+		if err := CheckAnnotationName(k.Value); err != nil {
+			d.failf(k, field, "%v", err)
 			ok = false
 			continue
 		}

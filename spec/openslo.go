@@ -111,6 +111,10 @@ func (d *decoder) openSLOSLO(file *File, docs *openSLODocs, obj openSLOObject) {
 	labels, ok := d.openSLOLabels(obj.meta.get(d, "labels"), obj.meta.field("labels"))
 	dr.ok = dr.ok && ok
 	dr.slo.Labels = labels
+	// The SLO's annotations go on its alerts.
+	annotations, ok := d.annotations(obj.meta.get(d, "annotations"), obj.meta.field("annotations"))
+	dr.ok = dr.ok && ok
+	dr.slo.Alerting.Annotations = annotations
 
 	if v := o.get(d, "alertPolicies"); v != nil && !(v.Kind == yaml.SequenceNode && len(v.Content) == 0) {
 		d.failf(o.key("alertPolicies"), o.field("alertPolicies"), "not supported: alertPolicies; remove them: alerts come from the multiwindow burn-rate tiers (see docs/spec.md)")
