@@ -42,3 +42,21 @@ func TestAlertingMetadataIsValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestGoodSelectorFeedsTheGrid checks that a good selector is used, not
+// dropped: the grid counts errors as the increase of total minus good.
+func TestGoodSelectorFeedsTheGrid(t *testing.T) {
+	s := spec.SLO{Service: "svc", Objective: slo.Objective{Name: "a", Target: 0.99},
+		SLI: spec.SLI{
+			GoodQuery:     `sum(rate(good_total[{{.window}}]))`,
+			TotalQuery:    `sum(rate(all_total[{{.window}}]))`,
+			GoodSelector:  `good_total`,
+			TotalSelector: `all_total`,
+		}}
+	res := mustGenerate(t, []spec.SLO{s}, Options{})
+	want := `clamp_min((sum(increase(all_total[5m])) or vector(0)) - (sum(increase(good_total[5m])) or vector(0)), 0)`
+	if !strings.Contains(string(res.Rules), want) {
+		t.Errorf("the grid does not count errors from the selectors; want %s in\n%s", want, res.Rules)
+	}
+	checkRules(t, res.Rules, FormatRules)
+}
