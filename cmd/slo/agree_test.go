@@ -38,6 +38,18 @@ func agree(t *testing.T, path string, flags ...string) bool {
 	return vcode == exitOK
 }
 
+// rawSpec is a Sloth spec whose SLI is the error ratio query q.
+func rawSpec(q string) string {
+	return `version: prometheus/v1
+service: shop
+slos:
+  - name: a
+    objective: 99
+    sli:
+      raw:
+        error_ratio_query: ` + q + "\n"
+}
+
 // TestValidateAgreesWithGenerate runs both commands on specs that the two
 // used to judge differently.
 func TestValidateAgreesWithGenerate(t *testing.T) {
@@ -81,55 +93,23 @@ slos:
 		},
 		{
 			name: "histogram_fraction is in Prometheus 2.42",
-			spec: `version: prometheus/v1
-service: shop
-slos:
-  - name: a
-    objective: 99
-    sli:
-      raw:
-        error_ratio_query: 1 - histogram_fraction(0, 0.3, sum(rate(d[{{.window}}])))
-`,
-			ok: true,
+			spec: rawSpec(`1 - histogram_fraction(0, 0.3, sum(rate(d[{{.window}}])))`),
+			ok:   true,
 		},
 		{
-			name: "histogram_avg is not in Prometheus 2",
-			spec: `version: prometheus/v1
-service: shop
-slos:
-  - name: a
-    objective: 99
-    sli:
-      raw:
-        error_ratio_query: histogram_avg(sum(rate(d[{{.window}}])))
-`,
+			name:    "histogram_avg is not in Prometheus 2",
+			spec:    rawSpec("histogram_avg(sum(rate(d[{{.window}}])))"),
 			problem: `agree.yaml:4: slo "a": sli.error_ratio_query: function histogram_avg is not in Prometheus 2.42 (target prometheus-2); Prometheus 3 (target prometheus-3) has it`,
 		},
 		{
-			name: "histogram_avg with target prometheus-3",
-			spec: `version: prometheus/v1
-service: shop
-slos:
-  - name: a
-    objective: 99
-    sli:
-      raw:
-        error_ratio_query: histogram_avg(sum(rate(d[{{.window}}])))
-`,
+			name:  "histogram_avg with target prometheus-3",
+			spec:  rawSpec("histogram_avg(sum(rate(d[{{.window}}])))"),
 			flags: []string{"-target", "prometheus-3"},
 			ok:    true,
 		},
 		{
-			name: "holt_winters is gone from Prometheus 3",
-			spec: `version: prometheus/v1
-service: shop
-slos:
-  - name: a
-    objective: 99
-    sli:
-      raw:
-        error_ratio_query: holt_winters(sum(rate(d[{{.window}}]))[1h:], 0.5, 0.5)
-`,
+			name:    "holt_winters is gone from Prometheus 3",
+			spec:    rawSpec(`holt_winters(sum(rate(d[{{.window}}]))[1h:], 0.5, 0.5)`),
 			flags:   []string{"--target", "prometheus-3"},
 			problem: `unknown function with name "holt_winters"`,
 		},
