@@ -608,3 +608,41 @@ func TestDurations(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenSLOAnnotationsGoOnTheAlerts checks that an OpenSLO SLO's
+// metadata.annotations are used (on every alert), not read and dropped,
+// and that a name Prometheus cannot carry is refused.
+func TestOpenSLOAnnotationsGoOnTheAlerts(t *testing.T) {
+	doc := func(key string) string {
+		return `apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: a
+  annotations:
+    ` + key + `: https://example.com/runbook
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 28d, isRolling: true}]
+  indicator:
+    metadata: {name: a}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {type: Prometheus, spec: {query: good_total}}}
+        total: {metricSource: {type: Prometheus, spec: {query: total_total}}}
+  objectives: [{target: 0.99}]
+`
+	}
+	f, err := LoadBytes("o.yaml", []byte(doc("runbook_url")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.SLOs[0].Alerting.Annotations["runbook_url"]; got != "https://example.com/runbook" {
+		t.Errorf("alert annotations %v, want runbook_url", f.SLOs[0].Alerting.Annotations)
+	}
+	_, err = LoadBytes("o.yaml", []byte(doc("example.com/runbook")))
+	if err == nil || !strings.Contains(err.Error(), `o.yaml:6: slo "a": metadata.annotations.example.com/runbook: "example.com/runbook" is not a valid annotation name`) {
+		t.Errorf("got %v, want the annotation name refused", err)
+	}
+}
