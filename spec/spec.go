@@ -50,9 +50,8 @@ type SLO struct {
 	Service string
 
 	// Labels go on every series and alert generated for the SLO: the
-	// file's labels merged with the SLO's own (the SLO's win). Names are
-	// valid Prometheus label names; "slo", "service" and names starting
-	// with "__" are reserved.
+	// file's labels merged with the SLO's own (the SLO's win). Names pass
+	// CheckLabelName (valid, not reserved); values are not empty.
 	Labels map[string]string
 
 	// SLI says how Prometheus measures the SLO's events.
