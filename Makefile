@@ -4,9 +4,9 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test deps vet staticcheck gotest bench fuzz demo
+.PHONY: test deps vet staticcheck gotest fuzzshort bench fuzz demo
 
-test: deps vet staticcheck gotest
+test: deps vet staticcheck gotest fuzzshort
 
 deps:
 	bash scripts/deps.sh
@@ -19,6 +19,10 @@ staticcheck:
 
 gotest:
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# A bounded run of the spec fuzzer: whatever loads must generate rules.
+fuzzshort:
+	$(GO) test ./spec -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 20s
 
 # Benchmarks recorded in BENCHMARKS.md.
 bench:

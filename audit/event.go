@@ -3,10 +3,10 @@ package audit
 import (
 	"encoding/json"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/sloprom"
 )
 
 // A Kind names what happened to an objective.
@@ -106,8 +106,8 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	if p.Tier != nil {
 		w.Payload.Severity = string(p.Tier.Severity)
-		w.Payload.LongWindow = promDuration(p.Tier.LongWindow)
-		w.Payload.ShortWindow = promDuration(p.Tier.ShortWindow)
+		w.Payload.LongWindow = sloprom.FormatDuration(p.Tier.LongWindow)
+		w.Payload.ShortWindow = sloprom.FormatDuration(p.Tier.ShortWindow)
 	}
 	return json.Marshal(w)
 }
@@ -117,25 +117,4 @@ func finite(f float64) float64 {
 		return 0
 	}
 	return f
-}
-
-// promDuration writes d as the alert labels of package promrules do: in
-// the largest of the units d, h, m, s and ms that divides it exactly
-// ("1h", "5m", "70s", "84m"), so that an event's long_window and
-// short_window match the labels of the SLOErrorBudgetBurn alert of the same
-// tier. Anything below a millisecond is left out.
-func promDuration(d time.Duration) string {
-	d = d.Truncate(time.Millisecond)
-	if d <= 0 {
-		return "0s"
-	}
-	for _, u := range []struct {
-		size time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
-		if d%u.size == 0 {
-			return strconv.FormatInt(int64(d/u.size), 10) + u.name
-		}
-	}
-	return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
 }

@@ -53,26 +53,3 @@ func TestEventMarshalsToTheWireContract(t *testing.T) {
 		})
 	}
 }
-
-func TestPromDurationWritesTheAlertLabelsDurations(t *testing.T) {
-	for _, tc := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0s"},
-		{500 * time.Microsecond, "0s"},
-		{500 * time.Millisecond, "500ms"},
-		{70 * time.Second, "70s"},
-		{5 * time.Minute, "5m"},
-		{time.Hour, "1h"},
-		{84 * time.Minute, "84m"},
-		{1500 * time.Millisecond, "1500ms"},
-		{72 * time.Hour, "3d"},
-		{30 * 24 * time.Hour, "30d"},
-		{time.Hour + time.Microsecond, "1h"},
-	} {
-		if got := promDuration(tc.d); got != tc.want {
-			t.Errorf("promDuration(%v) = %q, want %q", tc.d, got, tc.want)
-		}
-	}
-}

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // The accuracy test replays a week of diurnal traffic (busy days, quiet
@@ -83,13 +84,13 @@ var accScenarios = []accScenario{
 }
 
 // accSLO is the SLO a scenario feeds: errors and events of its own counter.
-func accSLO(sc accScenario) SLO {
-	return SLO{
-		Name: sc.name, Service: "accuracy",
+func accSLO(sc accScenario) spec.SLO {
+	return spec.SLO{
+		Service: "accuracy",
 		// No alert tiers: the long window does not depend on them, and
 		// every rule costs promtool time at each of 2,304 evaluations.
-		Objective: slo.Objective{Target: accTarget, Window: accWindow, Tiers: []slo.AlertTier{}},
-		SLI: SLI{
+		Objective: slo.Objective{Name: sc.name, Target: accTarget, Window: accWindow, Tiers: []slo.AlertTier{}},
+		SLI: spec.SLI{
 			ErrorQuery: fmt.Sprintf(`sum(rate(requests_total{scenario=%q,code="500"}[{{.window}}]))`, sc.name),
 			TotalQuery: fmt.Sprintf(`sum(rate(requests_total{scenario=%q}[{{.window}}]))`, sc.name),
 		},
@@ -128,7 +129,7 @@ func TestAccuracyExactWithinOnePercentOfBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: replays a week in promtool twice")
 	}
-	var slos []SLO
+	var slos []spec.SLO
 	group := testGroup{Name: "accuracy", Interval: promDuration(accStep)}
 	truth := map[string]float64{}
 	for _, sc := range accScenarios {
@@ -143,7 +144,7 @@ func TestAccuracyExactWithinOnePercentOfBudget(t *testing.T) {
 			inputSeries{Series: fmt.Sprintf(`requests_total{scenario=%q,code="500"}`, sc.name), Values: values(segs, bad, false)})
 		// The probe expects the true value: promtool reports what it got
 		// whenever the two differ.
-		sel := selector(metricBudgetRemaining, map[string]string{"slo": s.Name, "service": s.Service})
+		sel := selector(metricBudgetRemaining, map[string]string{"slo": s.Objective.Name, "service": s.Service})
 		group.ExprTests = append(group.ExprTests, exprTest{Expr: sel, EvalTime: promDuration(accEnd),
 			ExpSamples: []expSample{{Labels: sel, Value: truth[sc.name]}}})
 	}
@@ -222,8 +223,8 @@ func accuracyTable(rows []accRow) string {
 func costTable(t *testing.T) string {
 	t.Helper()
 	s := availability
-	exact := mustGenerate(t, []SLO{s}, Options{})
-	avg := mustGenerate(t, []SLO{s}, Options{Method: MethodRatioAverage})
+	exact := mustGenerate(t, []spec.SLO{s}, Options{})
+	avg := mustGenerate(t, []spec.SLO{s}, Options{Method: MethodRatioAverage})
 	const ruleEval, scrape = time.Minute, 30 * time.Second
 	grid := defaultGrid(slo.DefaultWindow)
 	exactSamples := rangeSamples(t, exact.Rules, metricRatioWindow, grid)
@@ -256,7 +257,7 @@ func rangeSamples(t *testing.T, rules []byte, record string, step time.Duration)
 			if r.Record != record {
 				continue
 			}
-			expr, err := promql.ParseExpr(r.Expr)
+			expr, err := spec.ParseQuery(r.Expr)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // TestBurnAlertAnnotationsRender replays 22 clean hours and one hour at a
@@ -17,16 +18,16 @@ import (
 // hand: 1,380,000 events, 9,000 errors leave 1 - 9000/1380000/0.01 =
 // 0.3478 of the budget, which lasts 0.3478 x 86400s / 15 = 2003.5s.
 func TestBurnAlertAnnotationsRender(t *testing.T) {
-	s := SLO{
-		Name: "api-availability", Service: "api",
-		Objective: slo.Objective{Target: 0.99, Window: day, Tiers: []slo.AlertTier{
+	s := spec.SLO{
+		Service: "api",
+		Objective: slo.Objective{Name: "api-availability", Target: 0.99, Window: day, Tiers: []slo.AlertTier{
 			{Severity: slo.SeverityPage, LongWindow: time.Hour, ShortWindow: 5 * time.Minute, Factor: 14.4}}},
-		SLI: SLI{
+		SLI: spec.SLI{
 			ErrorQuery: `sum(rate(requests_total{code="500"}[{{.window}}]))`,
 			TotalQuery: `sum(rate(requests_total[{{.window}}]))`,
 		},
 	}
-	rules := mustGenerate(t, []SLO{s}, Options{})
+	rules := mustGenerate(t, []spec.SLO{s}, Options{})
 	tests := fmt.Sprintf(`rule_files: [rules.yml]
 evaluation_interval: 5m
 group_eval_order: ["slo:api:api-availability:sli", "slo:api:api-availability:window", "slo:api:api-availability:alerts"]
@@ -61,10 +62,12 @@ tests:
 // 0 and 1, never NaN or Inf, and the budget stays a number.
 func TestRatioOnlySLIStaysFinite(t *testing.T) {
 	s := slothRatio
-	s.Objective = slo.Objective{Target: 0.99, Window: day, Tiers: []slo.AlertTier{}}
+	s.Objective = slo.Objective{Name: s.Objective.Name, Target: 0.99, Window: day, Tiers: []slo.AlertTier{}}
 	s.SLI.ErrorRatioQuery = `sum(rate(errors_total{case=~"{{.window}}|.*"}[{{.window}}])) / sum(rate(requests_total[{{.window}}]))`
-	rules := mustGenerate(t, []SLO{s}, Options{})
-	sel := func(m string) string { return selector(m, map[string]string{"slo": s.Name, "service": s.Service}) }
+	rules := mustGenerate(t, []spec.SLO{s}, Options{})
+	sel := func(m string) string {
+		return selector(m, map[string]string{"slo": s.Objective.Name, "service": s.Service})
+	}
 	group := testGroup{Interval: "1m", InputSeries: []inputSeries{
 		{Series: `errors_total{case="nan"}`, Values: "0+0x60"},
 		{Series: `requests_total`, Values: "0+0x60"},
@@ -93,11 +96,11 @@ func TestRatioOnlySLIStaysFinite(t *testing.T) {
 // they were written (Prometheus expands both as templates).
 func TestAlertsKeepUserStringsVerbatim(t *testing.T) {
 	s := availability
-	s.Name = `we"ird {{ .slo }} name`
+	s.Objective.Name = `we"ird {{ .slo }} name`
 	s.Service = "svc\\with\nnewline"
 	s.Labels = map[string]string{"note": "}}{{ template \"x\" }}`'\t\u00e9"}
-	s.Objective = slo.Objective{Target: 0.99, Window: day, Tiers: []slo.AlertTier{}}
-	rules := mustGenerate(t, []SLO{s}, Options{})
+	s.Objective = slo.Objective{Name: s.Objective.Name, Target: 0.99, Window: day, Tiers: []slo.AlertTier{}}
+	rules := mustGenerate(t, []spec.SLO{s}, Options{})
 	type expAlert struct {
 		Labels      map[string]string `yaml:"exp_labels"`
 		Annotations map[string]string `yaml:"exp_annotations"`
@@ -112,7 +115,7 @@ func TestAlertsKeepUserStringsVerbatim(t *testing.T) {
 		InputSeries []inputSeries `yaml:"input_series"`
 		AlertTests  []alertTest   `yaml:"alert_rule_test"`
 	}
-	labels := map[string]string{"slo": s.Name, "service": s.Service, "note": s.Labels["note"], "severity": "ticket"}
+	labels := map[string]string{"slo": s.Objective.Name, "service": s.Service, "note": s.Labels["note"], "severity": "ticket"}
 	file := map[string]any{
 		"rule_files":          []string{"rules.yml"},
 		"evaluation_interval": "5m",
@@ -123,7 +126,7 @@ func TestAlertsKeepUserStringsVerbatim(t *testing.T) {
 				Labels: labels,
 				Annotations: map[string]string{
 					// Every event failed: 1 - 1/0.01 = -99 budgets left.
-					"summary":     "SLO " + s.Name + " of " + s.Service + " has spent its error budget",
+					"summary":     "SLO " + s.Objective.Name + " of " + s.Service + " has spent its error budget",
 					"description": "-9900% of the error budget of the 1d window is left.",
 				},
 			}}}},

@@ -3,15 +3,17 @@ package promrules
 import (
 	"fmt"
 	"testing"
+
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // fleet returns n SLOs of the shapes specs give, with distinct names.
-func fleet(n int) []SLO {
-	shapes := []SLO{availability, latency, slothRatio, selectors, complement}
-	slos := make([]SLO, n)
+func fleet(n int) []spec.SLO {
+	shapes := []spec.SLO{availability, latency, slothRatio, selectors, complement}
+	slos := make([]spec.SLO, n)
 	for i := range slos {
 		s := shapes[i%len(shapes)]
-		s.Name = fmt.Sprintf("%s-%d", s.Name, i)
+		s.Objective.Name = fmt.Sprintf("%s-%d", s.Objective.Name, i)
 		slos[i] = s
 	}
 	return slos

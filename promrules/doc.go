@@ -29,9 +29,19 @@
 //
 // # Queries
 //
-// An [SLI] gives PromQL templates in Sloth's style: the literal placeholder
+// The rules are made from the SLOs of package spec ([spec.SLO]), the one
+// model of an SLO: whatever [spec.Load] accepts, [Generate] accepts, and
+// [Check] runs the same planning without writing (slo validate calls it).
+// A [spec.SLI] gives PromQL templates in Sloth's style: the placeholder
 // {{.window}} stands for a range such as 5m. The queries are per-second rates
 // (for example sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))); only
 // their ratio matters, except for [slo.Objective.MinEvents], which reads the
 // total as a rate.
+//
+// # Which Prometheus
+//
+// [Options.Target] says which Prometheus the rules are for: [Prometheus2]
+// (2.42 and later, the default) or [Prometheus3]. A query calling a function
+// the target lacks is an error naming the function and the target that has
+// it.
 package promrules

@@ -7,14 +7,14 @@ import (
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/promrules"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 func ExampleGenerate() {
-	res, err := promrules.Generate([]promrules.SLO{{
-		Name:      "availability",
+	res, err := promrules.Generate([]spec.SLO{{
 		Service:   "checkout",
-		Objective: slo.Objective{Target: 0.999}, // 30 days, the Workbook's four tiers
-		SLI: promrules.SLI{
+		Objective: slo.Objective{Name: "availability", Target: 0.999}, // 30 days, the Workbook's four tiers
+		SLI: spec.SLI{
 			ErrorQuery: `sum(rate(http_requests_total{job="checkout",code=~"5.."}[{{.window}}]))`,
 			TotalQuery: `sum(rate(http_requests_total{job="checkout"}[{{.window}}]))`,
 		},
@@ -53,24 +53,24 @@ func ExampleGenerate() {
 
 func ExampleGenerate_ratioOnly() {
 	// Sloth's raw error_ratio_query cannot be weighted by traffic.
-	res, err := promrules.Generate([]promrules.SLO{{
-		Name: "requests", Service: "myservice",
-		Objective: slo.Objective{Target: 0.99},
-		SLI:       promrules.SLI{ErrorRatioQuery: `sum(rate(errors_total[{{.window}}])) / sum(rate(requests_total[{{.window}}]))`},
+	res, err := promrules.Generate([]spec.SLO{{
+		Service:   "myservice",
+		Objective: slo.Objective{Name: "requests", Target: 0.99},
+		SLI:       spec.SLI{ErrorRatioQuery: `sum(rate(errors_total[{{.window}}])) / sum(rate(requests_total[{{.window}}]))`},
 	}}, promrules.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(res.Warnings[0])
 	// Output:
-	// SLO "requests" of service "myservice": the SLI gives only an error ratio query, so errors and events cannot be weighted: the long window falls back to the average of 5-minute ratios (method ratio-average), an approximation
+	// slo "requests": the SLI gives only an error ratio query, so errors and events cannot be weighted: the long window falls back to the average of 5-minute ratios (method ratio-average), an approximation
 }
 
 func ExampleGenerateTests() {
-	slos := []promrules.SLO{{
-		Name: "availability", Service: "checkout",
-		Objective: slo.Objective{Target: 0.999},
-		SLI: promrules.SLI{
+	slos := []spec.SLO{{
+		Service:   "checkout",
+		Objective: slo.Objective{Name: "availability", Target: 0.999},
+		SLI: spec.SLI{
 			ErrorQuery: `sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))`,
 			TotalQuery: `sum(rate(http_requests_total[{{.window}}]))`,
 		},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // FuzzGenerate feeds arbitrary names, labels and queries to Generate and
@@ -17,23 +18,23 @@ func FuzzGenerate(f *testing.F) {
 	f.Add("", "", "__name__", "", `{{.window}}`, `sum(rate(x[{{ .window }}]))`, 1.5, int64(0))
 	f.Add("a", "b", "c", "d", `sum(rate(a[{{.window}}])) / sum(rate(b[{{.window}}]))`, "", 0.5, int64(24*7))
 	f.Fuzz(func(t *testing.T, name, service, lname, lvalue, q1, q2 string, target float64, hours int64) {
-		s := SLO{
-			Name: name, Service: service,
+		s := spec.SLO{
+			Service:   service,
 			Labels:    map[string]string{lname: lvalue},
-			Objective: slo.Objective{Target: target, Window: time.Duration(hours%(400*24)) * time.Hour},
-			SLI:       SLI{ErrorQuery: q1, TotalQuery: q2},
+			Objective: slo.Objective{Name: name, Target: target, Window: time.Duration(hours%(400*24)) * time.Hour},
+			SLI:       spec.SLI{ErrorQuery: q1, TotalQuery: q2},
 		}
 		if q2 == "" {
-			s.SLI = SLI{ErrorRatioQuery: q1}
+			s.SLI = spec.SLI{ErrorRatioQuery: q1}
 		}
-		res, err := Generate([]SLO{s}, Options{})
+		res, err := Generate([]spec.SLO{s}, Options{})
 		if err != nil {
 			return
 		}
 		if !strings.Contains(string(res.Rules), "slo:error_budget_remaining:ratio") {
 			t.Fatalf("rules without the budget:\n%s", res.Rules)
 		}
-		if _, err := GenerateTests([]SLO{s}, "rules.yml", Options{}); err != nil {
+		if _, err := GenerateTests([]spec.SLO{s}, "rules.yml", Options{}); err != nil {
 			t.Fatalf("Generate accepted what GenerateTests rejects: %v", err)
 		}
 		checkParses(t, res.Rules, s)

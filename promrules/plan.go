@@ -1,19 +1,20 @@
 package promrules
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/sloprom"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // sliKind is the shape of an SLI.
@@ -39,43 +40,41 @@ type plan struct {
 	alertFor      time.Duration
 
 	kind                    sliKind
-	errQ, goodQ, totalQ, rQ *template.Template
-	errSel, totalSel        string // canonical selectors, or ""
-	sli                     SLI
-	alerting                Alerting
+	errQ, goodQ, totalQ, rQ string // normalized query templates
+	errSel, goodSel         string // canonical counter selectors, or ""
+	totalSel                string
+	alerting                spec.Alerting
+}
+
+// A fieldError is a problem with one field of an SLO; planAll adds the
+// file, line and SLO.
+type fieldError struct{ field, problem string }
+
+func bad(field, format string, args ...any) *fieldError {
+	return &fieldError{field, fmt.Sprintf(format, args...)}
 }
 
 // newPlan validates s and returns its plan and warnings.
-func newPlan(s SLO, opts Options) (*plan, []string, error) {
-	p := &plan{name: s.displayName(), service: s.Service, method: opts.Method, alertFor: opts.For, sli: s.SLI}
+func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
+	p := &plan{name: s.Objective.Name, service: s.Service, method: opts.Method, alertFor: opts.For}
 	var warnings []string
 	if p.name == "" {
-		return nil, nil, errors.New("name: must not be empty")
+		return nil, nil, bad("name", "must not be empty")
 	}
 	if !utf8.ValidString(p.name) {
-		return nil, nil, errors.New("name: not valid UTF-8")
+		return nil, nil, bad("name", "is not valid UTF-8")
 	}
 	if p.service == "" {
-		return nil, nil, errors.New("service: must not be empty")
+		return nil, nil, bad("service", "must not be empty")
 	}
 	if !utf8.ValidString(p.service) {
-		return nil, nil, fmt.Errorf("service %q: not valid UTF-8", p.service)
+		return nil, nil, bad("service", "%q is not valid UTF-8", p.service)
 	}
 	p.labels = map[string]string{}
-	for _, k := range sortedKeys(s.Labels) {
-		v := s.Labels[k]
-		switch {
-		case !validLabelName(k):
-			return nil, nil, fmt.Errorf("labels: %q is not a label name (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", k)
-		case slices.Contains(reservedLabels, k):
-			return nil, nil, fmt.Errorf("labels: %q is set by the generator; choose another name", k)
-		case v == "":
-			return nil, nil, fmt.Errorf("labels: %q has an empty value, which Prometheus treats as no label", k)
-		case !utf8.ValidString(v):
-			return nil, nil, fmt.Errorf("labels: the value of %q is not valid UTF-8", k)
-		}
-		p.labels[k] = v
+	if err := checkLabels("labels", s.Labels, false); err != nil {
+		return nil, nil, err
 	}
+	maps.Copy(p.labels, s.Labels)
 	p.labels["slo"] = p.name
 	p.labels["service"] = p.service
 	p.selector = selector("", p.labels)
@@ -84,11 +83,9 @@ func newPlan(s SLO, opts Options) (*plan, []string, error) {
 	}
 	p.alerting = s.Alerting
 
-	o := s.Objective
-	o.Name = p.name
-	o = o.WithDefaults()
+	o := s.Objective.WithDefaults()
 	if err := o.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("objective: %w", err)
+		return nil, nil, bad("objective", "%v", err)
 	}
 	p.obj = o
 	p.budget = 1 - o.Target
@@ -103,15 +100,15 @@ func newPlan(s SLO, opts Options) (*plan, []string, error) {
 			return nil, nil, err
 		}
 		if t.Severity == "" || !utf8.ValidString(string(t.Severity)) {
-			return nil, nil, fmt.Errorf("tiers[%d].severity %q: want a non-empty UTF-8 string such as page or ticket", i, t.Severity)
+			return nil, nil, bad(fmt.Sprintf("tiers[%d].severity", i), "%q: want a non-empty UTF-8 string such as page or ticket", t.Severity)
 		}
 		if t.Factor*p.budget > 1 {
-			warnings = append(warnings, fmt.Sprintf("alert tier %s can never fire: a burn rate of %s needs an error ratio of %s, more than every event failing",
-				t, formatFloat(t.Factor), formatFloat(t.Factor*p.budget)))
+			warnings = append(warnings, fmt.Sprintf("alert tier %s %s/%s x%s can never fire: a burn rate of %s needs an error ratio of %s, more than every event failing",
+				t.Severity, promDuration(t.LongWindow), promDuration(t.ShortWindow), spec.FormatFloat(t.Factor), spec.FormatFloat(t.Factor), spec.FormatFloat(t.Factor*p.budget)))
 		}
 	}
 
-	if err := p.parseSLI(s.SLI); err != nil {
+	if err := p.parseSLI(s.SLI, opts.Target); err != nil {
 		return nil, nil, err
 	}
 	if p.kind == kindRatio {
@@ -130,7 +127,7 @@ func newPlan(s SLO, opts Options) (*plan, []string, error) {
 	}
 	p.gridSteps = int(o.Window / p.grid)
 	if p.gridSteps < 1 {
-		return nil, nil, fmt.Errorf("grid %s is longer than the window %s", promDuration(p.grid), promDuration(o.Window))
+		return nil, nil, bad("window", "the grid %s is longer than the window %s", promDuration(p.grid), promDuration(o.Window))
 	}
 	if p.method == MethodExact && time.Duration(p.gridSteps)*p.grid != o.Window {
 		warnings = append(warnings, fmt.Sprintf("the window %s is not a multiple of the grid %s: the long window covers %s",
@@ -158,120 +155,105 @@ func defaultGrid(window time.Duration) time.Duration {
 	return g
 }
 
-func wholeMillis(field string, d time.Duration) error {
+func wholeMillis(field string, d time.Duration) *fieldError {
 	if d <= 0 || d%time.Millisecond != 0 {
-		return fmt.Errorf("%s %v: want a positive whole number of milliseconds", field, d)
+		return bad(field, "%v: want a positive whole number of milliseconds", d)
 	}
 	return nil
 }
 
-// parseSLI checks the queries of an SLI and compiles their templates.
-func (p *plan) parseSLI(sli SLI) error {
-	var err error
+// parseSLI checks the queries of an SLI against the target.
+func (p *plan) parseSLI(sli spec.SLI, target Target) *fieldError {
+	var err *fieldError
 	switch {
 	case sli.ErrorRatioQuery != "":
 		if sli.ErrorQuery != "" || sli.GoodQuery != "" || sli.TotalQuery != "" {
-			return errors.New("sli: error_ratio_query excludes the other queries")
+			return bad("sli", "error_ratio_query excludes the other queries")
 		}
 		p.kind = kindRatio
-		p.rQ, err = compileQuery("sli.error_ratio_query", sli.ErrorRatioQuery)
+		p.rQ, err = compileQuery("sli.error_ratio_query", sli.ErrorRatioQuery, target)
 	case sli.TotalQuery == "":
-		return errors.New("sli: want error and total queries, good and total queries, or an error ratio query")
+		return bad("sli", "want error and total queries, good and total queries, or an error ratio query")
 	case sli.ErrorQuery != "" && sli.GoodQuery != "":
-		return errors.New("sli: give an error query or a good query, not both")
+		return bad("sli", "give an error query or a good query, not both")
 	case sli.ErrorQuery != "":
 		p.kind = kindErrors
-		if p.errQ, err = compileQuery("sli.error_query", sli.ErrorQuery); err == nil {
-			p.totalQ, err = compileQuery("sli.total_query", sli.TotalQuery)
+		if p.errQ, err = compileQuery("sli.error_query", sli.ErrorQuery, target); err == nil {
+			p.totalQ, err = compileQuery("sli.total_query", sli.TotalQuery, target)
 		}
 	case sli.GoodQuery != "":
 		p.kind = kindGood
-		if p.goodQ, err = compileQuery("sli.good_query", sli.GoodQuery); err == nil {
-			p.totalQ, err = compileQuery("sli.total_query", sli.TotalQuery)
+		if p.goodQ, err = compileQuery("sli.good_query", sli.GoodQuery, target); err == nil {
+			p.totalQ, err = compileQuery("sli.total_query", sli.TotalQuery, target)
 		}
 	default:
-		return errors.New("sli: a total query needs an error query or a good query")
+		return bad("sli", "a total query needs an error query or a good query")
 	}
 	if err != nil {
 		return err
 	}
-	if (sli.ErrorSelector == "") != (sli.TotalSelector == "") {
-		return errors.New("sli: give both error_selector and total_selector, or neither")
+	// The grid takes increase() of the counters themselves when the SLI
+	// gives them as plain selectors: errors and total, or good and total,
+	// matching the queries.
+	switch {
+	case sli.ErrorSelector == "" && sli.GoodSelector == "" && sli.TotalSelector == "":
+		return nil
+	case p.kind == kindRatio:
+		return bad("sli", "selectors cannot be combined with an error ratio query")
+	case p.kind == kindErrors && (sli.ErrorSelector == "" || sli.TotalSelector == "" || sli.GoodSelector != ""):
+		return bad("sli", "with an error query, give both error_selector and total_selector, or no selector")
+	case p.kind == kindGood && (sli.GoodSelector == "" || sli.TotalSelector == "" || sli.ErrorSelector != ""):
+		return bad("sli", "with a good query, give both good_selector and total_selector, or no selector")
 	}
 	if sli.ErrorSelector != "" {
-		if p.kind == kindRatio {
-			return errors.New("sli: selectors cannot be combined with an error ratio query")
-		}
-		if p.errSel, err = canonicalSelector("sli.error_selector", sli.ErrorSelector); err != nil {
-			return err
-		}
-		if p.totalSel, err = canonicalSelector("sli.total_selector", sli.TotalSelector); err != nil {
-			return err
-		}
+		p.errSel, err = canonicalSelector("sli.error_selector", sli.ErrorSelector)
+	} else {
+		p.goodSel, err = canonicalSelector("sli.good_selector", sli.GoodSelector)
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	p.totalSel, err = canonicalSelector("sli.total_selector", sli.TotalSelector)
+	return err
 }
 
-// compileQuery parses a query template and checks that it has the window
-// placeholder and renders PromQL returning an instant vector.
-func compileQuery(field, text string) (*template.Template, error) {
+// compileQuery checks a query template with the spec's rules (the window
+// placeholder, PromQL giving an instant vector) and the functions of the
+// target, and returns it normalized.
+func compileQuery(field, text string, target Target) (string, *fieldError) {
 	if !utf8.ValidString(text) {
-		return nil, fmt.Errorf("%s: not valid UTF-8", field)
+		return "", bad(field, "is not valid UTF-8")
 	}
-	t, err := template.New(field).Option("missingkey=error").Parse(text)
+	t, err := spec.NormalizeTemplate(text)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a valid template: %w", field, err)
+		return "", bad(field, "%v", err)
 	}
-	a, err := execQuery(t, "5m")
+	expr, err := spec.ParseQuery(spec.Expand(t, "5m"))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", field, err)
+		return "", bad(field, "%v", err)
 	}
-	b, err := execQuery(t, "7m")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", field, err)
-	}
-	if a == b {
-		return nil, fmt.Errorf("%s %q: has no {{.window}} placeholder, so every window would give the same ratio", field, text)
-	}
-	expr, err := promql.ParseExpr(a)
-	if err != nil {
-		return nil, fmt.Errorf("%s %q: not valid PromQL with {{.window}} = 5m: %w", field, text, err)
-	}
-	if expr.Type() != parser.ValueTypeVector {
-		return nil, fmt.Errorf("%s %q: returns a %s, want an instant vector", field, text, expr.Type())
+	if err := target.checkFunctions(expr); err != nil {
+		return "", bad(field, "%v", err)
 	}
 	return t, nil
 }
 
-func execQuery(t *template.Template, window string) (string, error) {
-	var b strings.Builder
-	if err := t.Execute(&b, map[string]string{"window": window}); err != nil {
-		return "", fmt.Errorf("expanding the template: %w", err)
-	}
-	return b.String(), nil
-}
-
 // canonicalSelector parses a plain series selector and prints it back.
-func canonicalSelector(field, text string) (string, error) {
-	expr, err := promql.ParseExpr(text)
+func canonicalSelector(field, text string) (string, *fieldError) {
+	expr, err := spec.ParseQuery(text)
 	if err != nil {
-		return "", fmt.Errorf("%s %q: %w", field, text, err)
+		return "", bad(field, "%q: %v", text, err)
 	}
 	vs, ok := expr.(*parser.VectorSelector)
 	if !ok || vs.OriginalOffset != 0 || vs.Timestamp != nil || vs.StartOrEnd != 0 {
-		return "", fmt.Errorf("%s %q: want a plain series selector such as http_requests_total{code=~\"5..\"}", field, text)
+		return "", bad(field, "%q: want a plain series selector such as http_requests_total{code=~\"5..\"}", text)
 	}
 	return vs.String(), nil
 }
 
-// query renders a template for a window; templates were checked by
-// compileQuery, so an error here is a bug.
-func query(t *template.Template, w time.Duration) string {
-	s, err := execQuery(t, promDuration(w))
-	if err != nil {
-		panic(fmt.Sprintf("promrules: template checked earlier failed: %v", err))
-	}
-	return s
+// query renders a template for a window.
+func query(t string, w time.Duration) string {
+	return spec.Expand(t, promDuration(w))
 }
 
 // selector returns name{k="v",...} with the labels sorted and their values
@@ -292,78 +274,56 @@ func selector(name string, labels map[string]string) string {
 	return b.String()
 }
 
-// promDuration formats d in the largest unit that divides it: 5m, 1h, 3d,
-// 70s, 1008m, 1500ms. Such names stay valid in metric names and readable.
-func promDuration(d time.Duration) string {
-	units := []struct {
-		d    time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}}
-	for _, u := range units {
-		if d%u.d == 0 {
-			return strconv.FormatInt(int64(d/u.d), 10) + u.name
+// promDuration spells d as the rules name windows: in the largest unit
+// that divides it (5m, 1h, 30d, 84m), the spelling of package sloprom, so
+// that alert labels match the collector's.
+func promDuration(d time.Duration) string { return sloprom.FormatDuration(d) }
+
+// promRange spells d as a PromQL range: any duration, compound.
+func promRange(d time.Duration) string { return model.Duration(d).String() }
+
+// checkLabels checks the names (spec.CheckLabelName) and values of a map
+// of labels.
+func checkLabels(field string, ls map[string]string, alert bool) *fieldError {
+	for _, k := range sortedKeys(ls) {
+		if err := spec.CheckLabelName(k, alert); err != nil {
+			return bad(field, "%v", err)
+		}
+		if v := ls[k]; v == "" {
+			return bad(field+"."+k, "is empty; Prometheus treats a label with an empty value as no label, so give a value or remove the label")
+		} else if !utf8.ValidString(v) {
+			return bad(field+"."+k, "is not valid UTF-8")
 		}
 	}
-	return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+	return nil
 }
 
-// promRange formats d as a compound duration, largest unit first: 29d23h57m30s.
-func promRange(d time.Duration) string {
-	var b strings.Builder
-	for _, u := range []struct {
-		d    time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
-		if n := d / u.d; n > 0 {
-			b.WriteString(strconv.FormatInt(int64(n), 10) + u.name)
-			d -= n * u.d
+// checkAlerting validates the alert metadata of an SLO with the spec's
+// naming rules.
+func checkAlerting(a spec.Alerting) *fieldError {
+	if a.Name != "" {
+		if err := spec.CheckAlertName(a.Name); err != nil {
+			return bad("alerting.name", "%v", err)
 		}
-	}
-	if b.Len() == 0 {
-		return "0s"
-	}
-	return b.String()
-}
-
-// formatFloat prints a float the way the rules show it: decimal, rounded to
-// 12 significant digits so that 1 - 0.999 reads 0.001 and 2592000 stays so.
-func formatFloat(f float64) string {
-	s := strconv.FormatFloat(f, 'g', 12, 64)
-	g, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return s
-	}
-	return strconv.FormatFloat(g, 'f', -1, 64)
-}
-
-// checkAlerting validates the alert metadata of an SLO.
-func checkAlerting(a Alerting) error {
-	if a.Name != "" && !validLabelName(a.Name) {
-		return fmt.Errorf("alerting.name: %q is not a valid alert name (want [a-zA-Z_][a-zA-Z0-9_]*)", a.Name)
 	}
 	for _, m := range []struct {
-		field        string
-		values       map[string]string
-		label, sevOK bool
-	}{
-		{"alerting.labels", a.Labels, true, false},
-		{"alerting.page_labels", a.PageLabels, true, true},
-		{"alerting.ticket_labels", a.TicketLabels, true, true},
-		{"alerting.annotations", a.Annotations, false, false},
-		{"alerting.page_annotations", a.PageAnnotations, false, false},
-		{"alerting.ticket_annotations", a.TicketAnnotations, false, false},
-	} {
-		for _, k := range sortedKeys(m.values) {
-			v := m.values[k]
-			switch {
-			case !validLabelName(k):
-				return fmt.Errorf("%s: %q is not a valid name (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", m.field, k)
-			case m.label && slices.Contains(reservedLabels, k) && !(m.sevOK && k == "severity"):
-				return fmt.Errorf("%s: %q is set by the generator; choose another name", m.field, k)
-			case m.label && v == "":
-				return fmt.Errorf("%s: %q has an empty value, which Prometheus treats as no label", m.field, k)
-			case !utf8.ValidString(v):
-				return fmt.Errorf("%s: the value of %q is not valid UTF-8", m.field, k)
+		field  string
+		labels map[string]string
+	}{{"alerting.labels", a.Labels}, {"alerting.page_labels", a.PageLabels}, {"alerting.ticket_labels", a.TicketLabels}} {
+		if err := checkLabels(m.field, m.labels, true); err != nil {
+			return err
+		}
+	}
+	for _, m := range []struct {
+		field       string
+		annotations map[string]string
+	}{{"alerting.annotations", a.Annotations}, {"alerting.page_annotations", a.PageAnnotations}, {"alerting.ticket_annotations", a.TicketAnnotations}} {
+		for _, k := range sortedKeys(m.annotations) {
+			if err := spec.CheckAnnotationName(k); err != nil {
+				return bad(m.field, "%v", err)
+			}
+			if !utf8.ValidString(m.annotations[k]) {
+				return bad(m.field+"."+k, "is not valid UTF-8")
 			}
 		}
 	}

@@ -2,73 +2,18 @@ package promrules
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/spec"
 )
-
-// An SLO is one objective to generate rules for.
-type SLO struct {
-	// Name is the value of the slo label. Empty means Objective.Name.
-	Name string
-	// Service is the value of the service label; it must not be empty.
-	Service string
-	// Labels are added to every series and alert of the SLO. Their names
-	// must be valid Prometheus label names and must not be one of the
-	// labels the generator sets (slo, service, severity, long_window,
-	// short_window, alertname).
-	Labels map[string]string
-	// Objective gives the target, the window, the alert tiers and the
-	// minimum event count. Defaults are applied as by
-	// [slo.Objective.WithDefaults].
-	Objective slo.Objective
-	// SLI says how to count errors and events.
-	SLI SLI
-	// Alerting adds names, labels and annotations to the SLO's alerts.
-	Alerting Alerting
-}
-
-// Alerting is the alert metadata a spec gives (Sloth's alerting section).
-// Label and annotation names must be valid label names; the labels may not
-// be one the generator sets, except severity in the per-severity maps.
-type Alerting struct {
-	// Name replaces SLOErrorBudgetBurn as the name of the burn alerts.
-	Name string
-	// Labels and Annotations go on every alert of the SLO.
-	Labels, Annotations map[string]string
-	// PageLabels and PageAnnotations go on the burn alerts of page tiers,
-	// TicketLabels and TicketAnnotations on those of ticket tiers; they
-	// win over Labels and Annotations.
-	PageLabels, PageAnnotations     map[string]string
-	TicketLabels, TicketAnnotations map[string]string
-}
-
-// An SLI gives the queries of a service level indicator as PromQL templates
-// in which {{.window}} stands for a range such as 5m. Exactly one of these
-// shapes must be given: ErrorQuery and TotalQuery, GoodQuery and TotalQuery,
-// or ErrorRatioQuery alone. Each query must return at most one series (the
-// generator sums it, so labels it keeps do not leak into the rules).
-type SLI struct {
-	ErrorQuery      string // errors per second, e.g. sum(rate(x{code=~"5.."}[{{.window}}]))
-	GoodQuery       string // good events per second
-	TotalQuery      string // events per second
-	ErrorRatioQuery string // errors / events; exact long windows are impossible with it
-
-	// ErrorSelector and TotalSelector are optional plain counter selectors
-	// (such as http_requests_total{code=~"5.."}) that count errors and
-	// events. When both are given, the grid records increase(selector[5m])
-	// directly and SLOMetricsAbsent watches TotalSelector itself.
-	ErrorSelector string
-	TotalSelector string
-}
 
 // A Method is how the error ratio over the whole SLO window is computed.
 type Method string
@@ -98,6 +43,9 @@ const (
 
 // Options tune the generated rules. The zero value is usable.
 type Options struct {
+	// Target is the Prometheus version the rules are for; empty means
+	// Prometheus2.
+	Target Target
 	// Method computes the long window; empty means MethodExact.
 	Method Method
 	// Format of the output; empty means FormatRules.
@@ -123,7 +71,8 @@ type Result struct {
 	// Rules is the YAML file.
 	Rules []byte
 	// Warnings are problems that do not stop generation, such as a tier
-	// that can never fire or an SLI that allows only the average method.
+	// that can never fire or an SLI that allows only the average method,
+	// each naming the file, line and SLO like an error does.
 	Warnings []string
 }
 
@@ -131,14 +80,24 @@ type Result struct {
 // to ride out a missed scrape, short enough to notice a renamed metric.
 const absentFor = 10 * time.Minute
 
-// reservedLabels are set by the generator or by Prometheus.
-var reservedLabels = []string{"alertname", "alertstate", "long_window", "service", "severity", "short_window", "slo"}
+// Check plans the rules of slos as Generate does, without writing them:
+// it accepts exactly what Generate accepts, with the same errors and
+// warnings. slo validate runs it.
+func Check(slos []spec.SLO, opts Options) (warnings []string, err error) {
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	_, warnings, err = planAll(slos, opts)
+	return warnings, err
+}
 
 // Generate returns the recording and alerting rules for slos, in their
 // order. The same input gives the same bytes. Every expression is parsed by
 // the upstream PromQL parser before it is written; an SLO that cannot be
-// represented is an error naming the SLO and the field.
-func Generate(slos []SLO, opts Options) (*Result, error) {
+// represented is a spec.ErrorList naming the file, line, SLO and field of
+// every problem.
+func Generate(slos []spec.SLO, opts Options) (*Result, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -163,19 +122,14 @@ func Generate(slos []SLO, opts Options) (*Result, error) {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	switch o.Method {
-	case "":
-		o.Method = MethodExact
-	case MethodExact, MethodRatioAverage:
-	default:
-		return o, fmt.Errorf("method %q: want %q or %q", o.Method, MethodExact, MethodRatioAverage)
-	}
-	switch o.Format {
-	case "":
-		o.Format = FormatRules
-	case FormatRules, FormatPrometheusOperator:
-	default:
-		return o, fmt.Errorf("format %q: want %q or %q", o.Format, FormatRules, FormatPrometheusOperator)
+	for _, err := range []error{
+		oneOf("target", &o.Target, Targets()...),
+		oneOf("method", &o.Method, MethodExact, MethodRatioAverage),
+		oneOf("format", &o.Format, FormatRules, FormatPrometheusOperator),
+	} {
+		if err != nil {
+			return o, err
+		}
 	}
 	if o.Grid < 0 || (o.Grid > 0 && o.Grid%time.Second != 0) {
 		return o, fmt.Errorf("grid %v: want a positive whole number of seconds", o.Grid)
@@ -204,6 +158,22 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// oneOf sets an empty *v to the first allowed value, and returns an error
+// naming field when *v is none of them.
+func oneOf[T ~string](field string, v *T, allowed ...T) error {
+	if *v == "" {
+		*v = allowed[0]
+	}
+	if slices.Contains(allowed, *v) {
+		return nil
+	}
+	want := make([]string, len(allowed))
+	for i, a := range allowed {
+		want[i] = strconv.Quote(string(a))
+	}
+	return fmt.Errorf("%s %q: want %s", field, *v, strings.Join(want, " or "))
+}
+
 // checkDNSName accepts a Kubernetes object name (RFC 1123 subdomain).
 func checkDNSName(field, s string) error {
 	ok := len(s) <= 253 && s != ""
@@ -220,42 +190,44 @@ func checkDNSName(field, s string) error {
 	return nil
 }
 
-// planAll validates every SLO and works out what to generate for it.
-func planAll(slos []SLO, opts Options) ([]*plan, []string, error) {
+// planAll validates every SLO and works out what to generate for it. The
+// errors are a spec.ErrorList, in the order of slos.
+func planAll(slos []spec.SLO, opts Options) ([]*plan, []string, error) {
 	var (
 		plans    []*plan
 		warnings []string
-		errs     []error
-		seen     = map[[2]string]int{}
+		errs     spec.ErrorList
+		seen     = map[[2]string]spec.SLO{}
 	)
-	for i, s := range slos {
+	for _, s := range slos {
+		at := func(field, problem string) *spec.Error {
+			return &spec.Error{File: s.File, Line: s.Line, SLO: s.Objective.Name, Field: field, Problem: problem}
+		}
 		p, w, err := newPlan(s, opts)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("SLO #%d (%q): %w", i+1, s.displayName(), err))
+			errs = append(errs, at(err.field, err.problem))
 			continue
 		}
 		key := [2]string{p.service, p.name}
-		if j, dup := seen[key]; dup {
-			errs = append(errs, fmt.Errorf("SLO #%d (%q): service %q already has an SLO of this name (#%d)", i+1, p.name, p.service, j+1))
+		if first, dup := seen[key]; dup {
+			errs = append(errs, at("", fmt.Sprintf("service %q already has an SLO of this name, at %s; names must be unique within a service", p.service, place(first))))
 			continue
 		}
-		seen[key] = i
+		seen[key] = s
 		plans = append(plans, p)
 		for _, msg := range w {
-			warnings = append(warnings, fmt.Sprintf("SLO %q of service %q: %s", p.name, p.service, msg))
+			warnings = append(warnings, at("", msg).Error())
 		}
 	}
 	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
+		return nil, nil, errs
 	}
 	return plans, warnings, nil
 }
 
-func (s SLO) displayName() string {
-	if s.Name != "" {
-		return s.Name
-	}
-	return s.Objective.Name
+// place names where an SLO was defined, like "checkout.yaml:12".
+func place(s spec.SLO) string {
+	return strings.TrimSuffix((&spec.Error{File: s.File, Line: s.Line}).Error(), ": ")
 }
 
 // render writes the groups as a rule file or a PrometheusRule resource.
@@ -324,17 +296,4 @@ type objectMeta struct {
 // sortedKeys returns the keys of m in order.
 func sortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
-}
-
-// validLabelName reports whether s is a label name Prometheus 2 accepts.
-func validLabelName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return !strings.HasPrefix(s, "__")
 }

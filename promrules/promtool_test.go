@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slo-budget-tracker/slo/internal/testdeps"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // promtool runs the real promtool with args in dir and returns its output
@@ -73,7 +74,7 @@ func writeFile(t testing.TB, dir, name string, data []byte) {
 }
 
 // mustGenerate generates rules and fails the test on error.
-func mustGenerate(t testing.TB, slos []SLO, opts Options) *Result {
+func mustGenerate(t testing.TB, slos []spec.SLO, opts Options) *Result {
 	t.Helper()
 	res, err := Generate(slos, opts)
 	if err != nil {
@@ -93,19 +94,19 @@ func hasWarning(warnings []string, substr string) bool {
 
 // checkParses reads a generated rule file back and checks every expression
 // parses and every rule carries the SLO's labels unchanged.
-func checkParses(t *testing.T, rules []byte, s SLO) {
+func checkParses(t *testing.T, rules []byte, s spec.SLO) {
 	t.Helper()
 	var f ruleFile
 	if err := yaml.Unmarshal(rules, &f); err != nil {
 		t.Fatalf("rules do not parse as YAML: %v\n%s", err, rules)
 	}
-	name := s.Name
+	name := s.Objective.Name
 	if name == "" {
 		name = s.Objective.Name
 	}
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
-			if _, err := promql.ParseExpr(r.Expr); err != nil {
+			if _, err := spec.ParseQuery(r.Expr); err != nil {
 				t.Fatalf("%s%s: %v", r.Record, r.Alert, err)
 			}
 			want := map[string]string{"slo": name, "service": s.Service}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // Names of the recorded series.
@@ -52,7 +53,7 @@ func (p *plan) totalRate(w time.Duration) string {
 // sumOf aggregates a query into one series without labels, unless it is
 // already a sum without grouping.
 func sumOf(q string) string {
-	if expr, err := promql.ParseExpr(q); err == nil {
+	if expr, err := spec.ParseQuery(q); err == nil {
 		if agg, ok := expr.(*parser.AggregateExpr); ok && agg.Op == parser.SUM && len(agg.Grouping) == 0 && !agg.Without {
 			return q
 		}
@@ -73,7 +74,7 @@ func (p *plan) events(w time.Duration) string {
 	if p.totalSel != "" {
 		return fmt.Sprintf("sum(increase(%s[%s]))", p.totalSel, promDuration(w))
 	}
-	return fmt.Sprintf("%s * %s", p.totalRate(w), formatFloat(w.Seconds()))
+	return fmt.Sprintf("%s * %s", p.totalRate(w), spec.FormatFloat(w.Seconds()))
 }
 
 // groups returns the rule groups of the SLO.
@@ -85,7 +86,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	for _, w := range p.windows {
 		sli.Rules = append(sli.Rules, b.record(ratioMetric(w), p.ratio(w)))
 	}
-	budget := formatFloat(p.budget)
+	budget := spec.FormatFloat(p.budget)
 	windowRules := func() []rule {
 		return []rule{
 			b.record(metricBudgetRemaining, fmt.Sprintf("1 - (sum(%s) or vector(0)) / %s", p.series(metricRatioWindow), budget)),
@@ -96,11 +97,17 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	if p.method == MethodExact {
 		g := p.grid
 		var errs, total string
-		if p.errSel != "" {
-			errs = fmt.Sprintf("sum(increase(%s[%s])) or vector(0)", p.errSel, promDuration(g))
-			total = fmt.Sprintf("sum(increase(%s[%s])) or vector(0)", p.totalSel, promDuration(g))
-		} else {
-			secs := formatFloat(g.Seconds())
+		increase := func(sel string) string {
+			return fmt.Sprintf("sum(increase(%s[%s])) or vector(0)", sel, promDuration(g))
+		}
+		switch {
+		case p.errSel != "":
+			errs, total = increase(p.errSel), increase(p.totalSel)
+		case p.goodSel != "":
+			total = increase(p.totalSel)
+			errs = fmt.Sprintf("clamp_min((%s) - (%s), 0)", total, increase(p.goodSel))
+		default:
+			secs := spec.FormatFloat(g.Seconds())
 			errs = fmt.Sprintf("%s * %s", p.errorRate(g), secs)
 			total = fmt.Sprintf("(%s * %s) or vector(0)", p.totalRate(g), secs)
 		}
@@ -127,9 +134,9 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		sli.Rules = append(sli.Rules, windowRules()...)
 	}
 	meta := []rule{
-		b.record(metricObjective, "vector("+formatFloat(p.obj.Target)+")"),
+		b.record(metricObjective, "vector("+spec.FormatFloat(p.obj.Target)+")"),
 		b.record(metricBudget, "vector("+budget+")"),
-		b.record(metricWindowSeconds, "vector("+formatFloat(p.obj.Window.Seconds())+")"),
+		b.record(metricWindowSeconds, "vector("+spec.FormatFloat(p.obj.Window.Seconds())+")"),
 	}
 	groups[0].Rules = append(sli.Rules, meta...)
 
@@ -139,17 +146,17 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	who := templateLiteral(p.name) + " of " + templateLiteral(p.service)
 	for _, t := range p.obj.Tiers {
 		long, short := promDuration(t.LongWindow), promDuration(t.ShortWindow)
-		factor := formatFloat(t.Factor)
-		threshold := formatFloat(slo.AlertThreshold(t.Factor)) // what the tracker compares with
+		factor := spec.FormatFloat(t.Factor)
+		threshold := spec.FormatFloat(slo.AlertThreshold(t.Factor)) // what the tracker compares with
 		expr := fmt.Sprintf("(sum(%s) / %s >= %s) and (sum(%s) / %s >= %s)",
 			p.series(ratioMetric(t.LongWindow)), budget, threshold, p.series(ratioMetric(t.ShortWindow)), budget, threshold)
 		if p.obj.MinEvents > 0 && p.kind != kindRatio {
 			expr += fmt.Sprintf(" and (%s >= %d)", p.events(t.LongWindow), p.obj.MinEvents)
 		}
 		tte := fmt.Sprintf("clamp_min(sum(%s), 0) * %s / (sum(%s) / %s)",
-			p.series(metricBudgetRemaining), formatFloat(p.obj.Window.Seconds()), p.series(ratioMetric(t.LongWindow)), budget)
+			p.series(metricBudgetRemaining), spec.FormatFloat(p.obj.Window.Seconds()), p.series(ratioMetric(t.LongWindow)), budget)
 		b.check("time to exhaustion", tte)
-		share := formatFloat(100*t.BudgetShare(p.obj.Window)) + "%"
+		share := spec.FormatFloat(100*t.BudgetShare(p.obj.Window)) + "%"
 		r := b.alert(p.alertName(AlertBurn), expr, p.alertFor, p.alertLabels(AlertBurn, map[string]string{
 			"severity": string(t.Severity), "long_window": long, "short_window": short,
 		}), p.alertAnnotations(AlertBurn, t.Severity, map[string]string{
@@ -205,7 +212,7 @@ func (b *builder) check(name, expr string) {
 	if b.err != nil {
 		return
 	}
-	if _, err := promql.ParseExpr(expr); err != nil {
+	if _, err := spec.ParseQuery(expr); err != nil {
 		b.err = fmt.Errorf("%s: generated expression does not parse: %w\n%s", name, err, expr)
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // traffic is how a generated test feeds an SLI: two counters whose values
@@ -60,7 +62,7 @@ func newTraffic(p *plan) (*traffic, error) {
 
 // onlySelector returns the matchers of the one series selector of q.
 func onlySelector(what, q string) ([]*labels.Matcher, error) {
-	expr, err := promql.ParseExpr(q)
+	expr, err := spec.ParseQuery(q)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

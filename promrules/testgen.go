@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // A TestResult is a generated promtool unit-test file.
@@ -41,7 +43,7 @@ const maxSamplesPerSeries = 3000
 // the groups' own intervals; all SLOs must therefore share one grid. SLOs
 // whose queries cannot be fed synthetic counters (an error ratio query, or a
 // query reading several selectors) are left out with a warning.
-func GenerateTests(slos []SLO, ruleFile string, opts Options) (*TestResult, error) {
+func GenerateTests(slos []spec.SLO, ruleFile string, opts Options) (*TestResult, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -273,7 +275,7 @@ func (g *testGen) tier(long, short time.Duration, factor float64, severity strin
 	p := g.p
 	b := p.budget
 	labels := map[string]string{"severity": severity, "long_window": promDuration(long), "short_window": promDuration(short)}
-	name := fmt.Sprintf("%s %s/%s x%s", severity, promDuration(long), promDuration(short), formatFloat(factor))
+	name := fmt.Sprintf("%s %s/%s x%s", severity, promDuration(long), promDuration(short), spec.FormatFloat(factor))
 	base := g.step
 	defer func() { g.step = base }()
 	g.step = inputStep(g.eval, short, long)
@@ -353,16 +355,16 @@ func (g *testGen) roundDown(d time.Duration) time.Duration {
 // value expects the SLO's series of metric to be exactly v at at.
 func (g *testGen) value(metric string, at time.Duration, v float64) exprTest {
 	sel := g.p.series(metric)
-	return exprTest{Expr: sel, EvalTime: promDuration0(at), ExpSamples: []expSample{{Labels: sel, Value: v}}}
+	return exprTest{Expr: sel, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: sel, Value: v}}}
 }
 
 // within expects the SLO's series of metric to lie in (lo, hi) at at.
 func (g *testGen) within(metric string, at time.Duration, lo, hi float64) exprTest {
-	expr := fmt.Sprintf("sum(%s < bool %s)", g.p.series(metric), formatFloat(hi))
+	expr := fmt.Sprintf("sum(%s < bool %s)", g.p.series(metric), spec.FormatFloat(hi))
 	if !math.IsInf(lo, -1) {
-		expr = fmt.Sprintf("sum(%s > %s < bool %s)", g.p.series(metric), formatFloat(lo), formatFloat(hi))
+		expr = fmt.Sprintf("sum(%s > %s < bool %s)", g.p.series(metric), spec.FormatFloat(lo), spec.FormatFloat(hi))
 	}
-	return exprTest{Expr: expr, EvalTime: promDuration0(at), ExpSamples: []expSample{{Labels: "{}", Value: 1}}}
+	return exprTest{Expr: expr, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: "{}", Value: 1}}}
 }
 
 // alert expects the named alert of the SLO, with extra labels, to be firing
@@ -372,7 +374,7 @@ func (g *testGen) alert(name string, extra map[string]string, at time.Duration, 
 	ls["alertname"] = g.p.alertName(name)
 	ls["alertstate"] = "firing"
 	sel := selector("ALERTS", ls)
-	t := exprTest{Expr: sel, EvalTime: promDuration0(at)}
+	t := exprTest{Expr: sel, EvalTime: promDuration(at)}
 	if firing {
 		t.ExpSamples = []expSample{{Labels: sel, Value: 1}}
 	}
@@ -381,12 +383,5 @@ func (g *testGen) alert(name string, extra map[string]string, at time.Duration, 
 
 // noAlerts expects no alert of the SLO at all, pending or firing.
 func (g *testGen) noAlerts(at time.Duration) exprTest {
-	return exprTest{Expr: selector("ALERTS", g.p.labels), EvalTime: promDuration0(at)}
-}
-
-func promDuration0(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	return promDuration(d)
+	return exprTest{Expr: selector("ALERTS", g.p.labels), EvalTime: promDuration(at)}
 }

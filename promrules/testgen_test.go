@@ -7,20 +7,21 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // daily returns s with a one-day window: the default tiers scale down with
 // it (2m/10s x14.4 ... 144m/12m x1), so promtool replays them in seconds.
-func daily(s SLO) SLO {
+func daily(s spec.SLO) spec.SLO {
 	s.Objective.Window = day
 	s.Objective.Tiers = nil
 	return s
 }
 
-var complement = SLO{
-	Name: "good-requests", Service: "web",
-	Objective: slo.Objective{Target: 0.995, Window: day},
-	SLI: SLI{
+var complement = spec.SLO{
+	Service:   "web",
+	Objective: slo.Objective{Name: "good-requests", Target: 0.995, Window: day},
+	SLI: spec.SLI{
 		GoodQuery:  `sum(rate(http_requests_total{job="web",code!~"5.."}[{{.window}}]))`,
 		TotalQuery: `sum(rate(http_requests_total{job="web"}[{{.window}}]))`,
 	},
@@ -29,7 +30,7 @@ var complement = SLO{
 func TestGeneratedTestsPassPromtool(t *testing.T) {
 	cases := []struct {
 		name string
-		slo  SLO
+		slo  spec.SLO
 		opts Options
 	}{
 		{"errors and total of one counter", daily(availability), Options{}},
@@ -44,8 +45,8 @@ func TestGeneratedTestsPassPromtool(t *testing.T) {
 			if testing.Short() && c.slo.Objective.Window == 0 {
 				t.Skip("-short: the 30-day tiers replay 4 days")
 			}
-			rules := mustGenerate(t, []SLO{c.slo}, c.opts)
-			tests, err := GenerateTests([]SLO{c.slo}, "rules.yml", c.opts)
+			rules := mustGenerate(t, []spec.SLO{c.slo}, c.opts)
+			tests, err := GenerateTests([]spec.SLO{c.slo}, "rules.yml", c.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +62,7 @@ func TestGeneratedTestsPassPromtool(t *testing.T) {
 
 func TestGeneratedTestsCoverEveryTier(t *testing.T) {
 	s := daily(availability)
-	tests, err := GenerateTests([]SLO{s}, "rules.yml", Options{})
+	tests, err := GenerateTests([]spec.SLO{s}, "rules.yml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +86,8 @@ func TestGeneratedTestsCoverEveryTier(t *testing.T) {
 // breaks one property of the rules and must make promtool fail.
 func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
 	s := daily(availability)
-	rules := mustGenerate(t, []SLO{s}, Options{}).Rules
-	tests, err := GenerateTests([]SLO{s}, "rules.yml", Options{})
+	rules := mustGenerate(t, []spec.SLO{s}, Options{}).Rules
+	tests, err := GenerateTests([]spec.SLO{s}, "rules.yml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,10 +124,10 @@ func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
 
 func TestGenerateTestsWarnsAboutWhatItCannotTest(t *testing.T) {
 	thirty := availability
-	thirty.Name = "thirty"
+	thirty.Objective.Name = "thirty"
 	ninety := availability
 	ninety.Objective.Window = 90 * day
-	res, err := GenerateTests([]SLO{slothRatio, thirty, ninety}, "rules.yml", Options{})
+	res, err := GenerateTests([]spec.SLO{slothRatio, thirty, ninety}, "rules.yml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 // TestBurnAlertFiresAtExactlyTheFactorLikeTheTracker replays, in promtool,
@@ -35,14 +36,14 @@ func TestBurnAlertFiresAtExactlyTheFactorLikeTheTracker(t *testing.T) {
 		}
 	}
 
-	s := SLO{
-		Name: "exact", Service: "api", Objective: obj,
-		SLI: SLI{
+	s := spec.SLO{
+		Service: "api", Objective: obj,
+		SLI: spec.SLI{
 			ErrorQuery: `sum(rate(requests_total{code="500"}[{{.window}}]))`,
 			TotalQuery: `sum(rate(requests_total[{{.window}}]))`,
 		},
 	}
-	rules := mustGenerate(t, []SLO{s}, Options{})
+	rules := mustGenerate(t, []spec.SLO{s}, Options{})
 	const firing = `sum(ALERTS{alertname="SLOErrorBudgetBurn",alertstate="firing"}) or vector(0)`
 	var groups []testGroup
 	for _, c := range []struct {

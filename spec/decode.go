@@ -356,12 +356,12 @@ func (d *decoder) duration(n *yaml.Node, path string) (time.Duration, bool) {
 // series. Names must be valid, non-reserved label names; values any UTF-8
 // text.
 func (d *decoder) labels(n *yaml.Node, path string) (map[string]string, bool) {
-	return d.labelMap(n, path, reservedLabels)
+	return d.labelMap(n, path, func(k string) error { return CheckLabelName(k, false) })
 }
 
 // labelMap reads a map of label names to values, refusing the reserved
-// names.
-func (d *decoder) labelMap(n *yaml.Node, path string, reserved []string) (map[string]string, bool) {
+// names that check refuses and empty values.
+func (d *decoder) labelMap(n *yaml.Node, path string, check func(string) error) (map[string]string, bool) {
 	n = d.resolve(n)
 	if isNull(n) {
 		return nil, true
@@ -383,8 +383,8 @@ func (d *decoder) labelMap(n *yaml.Node, path string, reserved []string) (map[st
 			continue
 		}
 		field := join(path, k.Value)
-		if p := labelNameProblem(k.Value, reserved); p != "" {
-			d.failf(k, field, "%s", p)
+		if err := check(k.Value); err != nil {
+			d.failf(k, field, "%v", err)
 			ok = false
 			continue
 		}
@@ -398,60 +398,14 @@ func (d *decoder) labelMap(n *yaml.Node, path string, reserved []string) (map[st
 			ok = false
 			continue
 		}
+		if val == "" {
+			d.failf(v, field, "is empty; Prometheus treats a label with an empty value as no label, so give a value or remove the label")
+			ok = false
+			continue
+		}
 		out[k.Value] = val
 	}
 	return out, ok
-}
-
-// labelNameProblem says what is wrong with a label name, or "".
-func labelNameProblem(name string, reserved []string) string {
-	switch {
-	case !validLabelName(name):
-		return fmt.Sprintf("%q is not a valid label name; use letters, digits and _, not starting with a digit", name)
-	case strings.HasPrefix(name, "__"):
-		return fmt.Sprintf("%q is reserved: names starting with __ are Prometheus's own", name)
-	case slices.Contains(reserved, name):
-		return fmt.Sprintf("%q is reserved: the tool sets %s itself", name, strings.Join(reserved, " and "))
-	}
-	return ""
-}
-
-// reservedLabels are set by the tool on every series and alert: an SLO's
-// labels may not use them.
-var reservedLabels = []string{"slo", "service", "severity", "long_window", "short_window", "alertname"}
-
-// reservedAlertLabels are set on every alert; alert labels may not use
-// them (severity may be overridden, as Sloth specs do).
-var reservedAlertLabels = []string{"slo", "service", "long_window", "short_window", "alertname"}
-
-func validLabelName(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func validMetricName(s string) bool {
-	if s == "" || len(s) > 512 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r == ':', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // merge returns the union of a and b, b winning.
@@ -497,5 +451,5 @@ func (d *decoder) peekName(n *yaml.Node, key string) string {
 
 // alertLabels reads the labels of alerts.
 func (d *decoder) alertLabels(n *yaml.Node, path string) (map[string]string, bool) {
-	return d.labelMap(n, path, reservedAlertLabels)
+	return d.labelMap(n, path, func(k string) error { return CheckLabelName(k, true) })
 }

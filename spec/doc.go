@@ -12,7 +12,10 @@
 //     the raw counter selectors when the spec gave them.
 //
 // Registry, or File.Define, turns the SLOs into trackers of a
-// slo.Registry in one call.
+// slo.Registry in one call; package promrules turns them into Prometheus
+// rules. The naming rules both follow (CheckLabelName, CheckAnnotationName,
+// CheckAlertName), the PromQL parser (ParseQuery) and the query templates
+// (NormalizeTemplate, Expand) are defined here, once.
 //
 // # Errors
 //
@@ -21,9 +24,11 @@
 // the line, the SLO and the field, say what is wrong and what is allowed.
 // Unknown fields are errors (a typo must not silently disable an alert), and
 // features of the other formats that this tool cannot honour (Sloth
-// plugins, OpenSLO calendar windows, Timeslices budgeting, threshold
-// metrics, alert policies) are refused with "not supported: <field>" rather
-// than ignored. Every query is parsed with Prometheus's own PromQL parser,
+// plugins, OpenSLO calendar windows, threshold metrics, alert policies) are
+// refused with "not supported: <field>" rather than ignored; the OpenSLO
+// time-slice budgeting methods (Timeslices, RatioTimeslices) are refused as
+// "not supported yet". A YAML syntax error names the line and column of the
+// mistake. Every query is parsed with Prometheus's own PromQL parser,
 // and every string the tool writes into a query is quoted, so no label
 // value or SLO name can change a query's meaning.
 //

@@ -71,33 +71,3 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
-
-// FormatDuration writes d the way ParseDuration reads it, with days and
-// weeks left as days: 30d, 1d12h, 43m12s, 3.6s.
-func FormatDuration(d time.Duration) string {
-	if d <= 0 {
-		return d.String()
-	}
-	day := 24 * time.Hour
-	if d < day {
-		return trimZeroUnits(d.String())
-	}
-	days := d / day
-	rest := d % day
-	s := strconv.FormatInt(int64(days), 10) + "d"
-	if rest > 0 {
-		s += trimZeroUnits(rest.String())
-	}
-	return s
-}
-
-// trimZeroUnits turns Go's "1h0m0s" into "1h" and "2h30m0s" into "2h30m".
-func trimZeroUnits(s string) string {
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}

@@ -11,20 +11,29 @@ import (
 type Error struct {
 	File    string // the file's name as given to Load or LoadBytes
 	Line    int    // 1-based; 0 when the YAML parser gives none
+	Column  int    // 1-based, for YAML syntax errors; 0 when unknown
 	SLO     string // the SLO's name; empty outside an SLO
 	Field   string // the field's path, like "slos[0].objective"; empty for the whole file
 	Problem string // what is wrong and what is allowed
 }
 
-// Error formats e like "checkout.yaml:12: slo "api": slos[0].objective: ...".
+// Error formats e like "checkout.yaml:12: slo "api": slos[0].objective: ...",
+// with the column after the line when it is known ("checkout.yaml:6:13: ...").
+// Without a file and a line (an SLO made in code), it starts with the SLO.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
 		b.WriteByte(':')
 		b.WriteString(strconv.Itoa(e.Line))
+		if e.Column > 0 {
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(e.Column))
+		}
 	}
-	b.WriteString(": ")
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
 	if e.SLO != "" {
 		fmt.Fprintf(&b, "slo %q: ", e.SLO)
 	}

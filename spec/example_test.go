@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/sloprom"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -66,7 +67,7 @@ func ExampleRegistry() {
 	}
 	for _, t := range reg.Trackers() {
 		o := t.Objective()
-		fmt.Printf("%s %v %s\n", o.Name, o.Target, spec.FormatDuration(o.Window))
+		fmt.Printf("%s %v %s\n", o.Name, o.Target, sloprom.FormatDuration(o.Window))
 	}
 	// Output:
 	// checkout-availability 0.999 30d
@@ -95,7 +96,7 @@ slos:
 		log.Fatal(err)
 	}
 	o := reg.Tracker("search-availability").Objective()
-	fmt.Println(o.Target, spec.FormatDuration(o.Window), o.MinEvents, len(o.Tiers))
+	fmt.Println(o.Target, sloprom.FormatDuration(o.Window), o.MinEvents, len(o.Tiers))
 	fmt.Println(f.SLOs[0].SLI.ErrorSelector)
 	// Output:
 	// 0.995 7d 20 4

@@ -114,7 +114,7 @@ func (d *decoder) nativeObjective(n *yaml.Node, field string) (float64, bool) {
 		return 0, false
 	}
 	if f >= 1 && f < 100 {
-		r, _ := percent(s)
+		r, _ := ParsePercent(s)
 		d.failf(n, field, `%s is ambiguous: write "%s%%" for a percentage, or a ratio below 1 like %v`, s, s, r)
 		return 0, false
 	}
@@ -292,7 +292,7 @@ func (d *decoder) nativeInProcess(n *yaml.Node, path, name string) (SLI, bool) {
 		if o == nil {
 			return SLI{}, false
 		}
-		extra, ok := d.labelMap(o.get(d, "matchers"), o.field("matchers"), []string{"slo", "outcome"})
+		extra, ok := d.labelMap(o.get(d, "matchers"), o.field("matchers"), inProcessMatcher)
 		if !ok {
 			return SLI{}, false
 		}
@@ -317,7 +317,7 @@ func (d *decoder) checkTemplates(n *yaml.Node, path string, sli *SLI) bool {
 		if *q == "" {
 			continue
 		}
-		t, err := template(*q)
+		t, err := NormalizeTemplate(*q)
 		if err != nil {
 			d.failf(n, path, "makes the query %q, which %v", *q, err)
 			return false
@@ -449,8 +449,13 @@ func (d *decoder) annotations(n *yaml.Node, path string) (map[string]string, boo
 			return nil, false
 		}
 		field := join(path, k.Value)
-		if k.Kind != yaml.ScalarNode || !validLabelName(k.Value) {
-			d.failf(k, field, "is not a valid annotation name; use letters, digits and _, not starting with a digit")
+		if k.Kind != yaml.ScalarNode {
+			d.failf(k, field, "is %s; annotation names are plain names", kindName(k))
+			ok = false
+			continue
+		}
+		if err := CheckAnnotationName(k.Value); err != nil {
+			d.failf(k, field, "%v", err)
 			ok = false
 			continue
 		}
@@ -464,4 +469,17 @@ func (d *decoder) annotations(n *yaml.Node, path string) (map[string]string, boo
 		out[k.Value] = s
 	}
 	return out, ok
+}
+
+// inProcessMatcher checks the name of an extra matcher of an in_process
+// SLI: a label of the slo_events_total series other than the ones the SLI
+// sets itself (slo and outcome).
+func inProcessMatcher(name string) error {
+	if !validLabelName(name) || strings.HasPrefix(name, "__") {
+		return fmt.Errorf("%q is not a label name a matcher may use; use letters, digits and _, not starting with a digit or __", name)
+	}
+	if name == "slo" || name == "outcome" {
+		return fmt.Errorf("%q is reserved: the SLI sets slo and outcome itself", name)
+	}
+	return nil
 }

@@ -30,7 +30,7 @@ type location struct {
 }
 
 func newDraft(n *yaml.Node, path string, format Format) *draft {
-	return &draft{slo: SLO{Format: format, Line: n.Line, BudgetingMethod: Occurrences}, node: n, path: path, ok: true, locs: map[string]location{}}
+	return &draft{slo: SLO{Format: format, Line: n.Line}, node: n, path: path, ok: true, locs: map[string]location{}}
 }
 
 func (dr *draft) at(goField string, n *yaml.Node, field string) {
@@ -65,6 +65,7 @@ func (d *decoder) finish(file *File, dr *draft) {
 		d.failf(dr.node, dr.path, "%v", err)
 		return
 	}
+	dr.slo.File = d.file
 	file.SLOs = append(file.SLOs, dr.slo)
 }
 
@@ -84,9 +85,10 @@ func (dr *draft) find(goField string) (location, bool) {
 	return location{}, false
 }
 
-// percent parses a percentage like "99.9" into the ratio 0.999, exactly:
-// the decimal is divided by 100 before rounding to a float.
-func percent(s string) (float64, error) {
+// ParsePercent parses a percentage like "99.9" (no % sign) into the ratio
+// 0.999, exactly: the decimal is divided by 100 before rounding to a float,
+// so 99.9 gives the float nearest 0.999, not 99.9/100.
+func ParsePercent(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -104,7 +106,7 @@ func percent(s string) (float64, error) {
 
 // targetFromPercent checks a percentage objective and returns the target.
 func (d *decoder) targetFromPercent(n *yaml.Node, field, s string) (float64, bool) {
-	t, err := percent(s)
+	t, err := ParsePercent(s)
 	if err != nil {
 		d.failf(n, field, "%v; give a percentage like 99.9", err)
 		return 0, false

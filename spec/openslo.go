@@ -111,6 +111,10 @@ func (d *decoder) openSLOSLO(file *File, docs *openSLODocs, obj openSLOObject) {
 	labels, ok := d.openSLOLabels(obj.meta.get(d, "labels"), obj.meta.field("labels"))
 	dr.ok = dr.ok && ok
 	dr.slo.Labels = labels
+	// The SLO's annotations go on its alerts.
+	annotations, ok := d.annotations(obj.meta.get(d, "annotations"), obj.meta.field("annotations"))
+	dr.ok = dr.ok && ok
+	dr.slo.Alerting.Annotations = annotations
 
 	if v := o.get(d, "alertPolicies"); v != nil && !(v.Kind == yaml.SequenceNode && len(v.Content) == 0) {
 		d.failf(o.key("alertPolicies"), o.field("alertPolicies"), "not supported: alertPolicies; remove them: alerts come from the multiwindow burn-rate tiers (see docs/spec.md)")
@@ -163,18 +167,16 @@ func (d *decoder) openSLOSLO(file *File, docs *openSLODocs, obj openSLOObject) {
 		case !mok:
 			dr.ok = false
 		case m == "Occurrences":
-		case m == "RatioTimeslices":
-			dr.slo.BudgetingMethod = RatioTimeslices
-		case m == "Timeslices":
-			d.failf(v, o.field("budgetingMethod"), "not supported: budgetingMethod Timeslices (counting good time slices); allowed: Occurrences, RatioTimeslices")
+		case m == "RatioTimeslices", m == "Timeslices":
+			d.failf(v, o.field("budgetingMethod"), "not supported yet: budgetingMethod %s (time slices); allowed: Occurrences", m)
 			dr.ok = false
 		default:
-			d.failf(v, o.field("budgetingMethod"), "%q is not a budgeting method; allowed: Occurrences, RatioTimeslices", m)
+			d.failf(v, o.field("budgetingMethod"), "%q is not a budgeting method; allowed: Occurrences (Timeslices and RatioTimeslices are not supported yet)", m)
 			dr.ok = false
 		}
 		method = m
 	} else {
-		d.failf(o.node, o.field("budgetingMethod"), "is missing; give Occurrences or RatioTimeslices")
+		d.failf(o.node, o.field("budgetingMethod"), "is missing; give Occurrences")
 		dr.ok = false
 	}
 
@@ -296,15 +298,9 @@ func (d *decoder) openSLOObjectives(dr *draft, o *object, method string) bool {
 		d.failf(obj.node, obj.field("target"), "is missing; give target (a ratio like 0.999) or targetPercent (like 99.9)")
 		ok = false
 	}
-	if wv := obj.get(d, "timeSliceWindow"); wv != nil {
-		if method != "RatioTimeslices" {
-			d.failf(wv, obj.field("timeSliceWindow"), "is only meaningful with budgetingMethod RatioTimeslices")
-			ok = false
-		} else if w, wok := d.duration(wv, obj.field("timeSliceWindow")); wok {
-			dr.slo.TimesliceWindow = w
-		} else {
-			ok = false
-		}
+	if wv := obj.get(d, "timeSliceWindow"); wv != nil && method == "Occurrences" {
+		d.failf(wv, obj.field("timeSliceWindow"), "is only meaningful with a time-slice budgeting method, which is not supported yet")
+		ok = false
 	}
 	return ok
 }
@@ -383,7 +379,7 @@ func (d *decoder) openSLOIndicator(n *yaml.Node, path string) (SLI, bool) {
 		if !ok {
 			return SLI{}, false
 		}
-		t, err := template(q)
+		t, err := NormalizeTemplate(q)
 		if err != nil {
 			d.failf(qnode, qpath, "%v", err)
 			return SLI{}, false
@@ -484,7 +480,7 @@ func (d *decoder) metricQuery(r *object, key string) (q, path string, node *yaml
 // rate over the window is then taken of the selector.
 func (d *decoder) openSLOQuery(n *yaml.Node, path, q string, counter, counterGiven bool) (tmpl, sel string, ok bool) {
 	if strings.Contains(q, "{{") {
-		t, err := template(q)
+		t, err := NormalizeTemplate(q)
 		if err != nil {
 			d.failf(n, path, "%v", err)
 			return "", "", false
@@ -524,7 +520,7 @@ func (d *decoder) openSLOQuery(n *yaml.Node, path, q string, counter, counterGiv
 		return "", "", false
 	}
 	sel = s.String()
-	tmpl, err = template(rateTemplate(sel))
+	tmpl, err = NormalizeTemplate(rateTemplate(sel))
 	if err != nil {
 		d.failf(n, path, "makes a query that %v", err)
 		return "", "", false

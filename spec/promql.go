@@ -24,15 +24,31 @@ func Expand(template, window string) string {
 	return strings.ReplaceAll(template, WindowPlaceholder, window)
 }
 
+// promql is the one PromQL parser of the module: the upstream parser with
+// every stable function of the Prometheus version in go.mod. Package
+// promrules narrows it to the functions of the version it targets.
 var promql = parser.NewParser(parser.Options{})
+
+// ParseQuery parses q, a PromQL expression (not a template), with the
+// parser every spec query goes through.
+func ParseQuery(q string) (parser.Expr, error) {
+	expr, err := promql.ParseExpr(q)
+	if err != nil {
+		return nil, fmt.Errorf("not valid PromQL: %w", err)
+	}
+	return expr, nil
+}
 
 // placeholderRE matches the window placeholder however it is spaced.
 var placeholderRE = regexp.MustCompile(`\{\{-?\s*\.window\s*-?\}\}`)
 
-// template normalizes and checks a query template: only the window
-// placeholder may appear, it must appear, and with a window put in its
-// place the query must parse as PromQL and give an instant vector.
-func template(q string) (string, error) {
+// NormalizeTemplate checks a query template and returns it normalized:
+// only the window placeholder may appear (spaced in any way, as in
+// "{{ .window }}"; it is returned as WindowPlaceholder), it must appear,
+// and with a window put in its place the query must parse as PromQL and
+// give an instant vector. Errors read as the end of a sentence whose
+// subject is the query.
+func NormalizeTemplate(q string) (string, error) {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return "", fmt.Errorf("is empty; give a PromQL query using %s for the range", WindowPlaceholder)
@@ -59,6 +75,9 @@ func checkQuery(q string) error {
 	expr, err := promql.ParseExpr(q)
 	if err != nil {
 		return err
+	}
+	if expr == nil {
+		return fmt.Errorf("is empty")
 	}
 	if t := expr.Type(); t != parser.ValueTypeVector {
 		return fmt.Errorf("gives a %s; want an instant vector", t)

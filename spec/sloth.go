@@ -136,7 +136,7 @@ func (d *decoder) templateField(o *object, key, what string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	t, err := template(s)
+	t, err := NormalizeTemplate(s)
 	if err != nil {
 		d.failf(v, o.field(key), "%v", err)
 		return "", false
@@ -154,8 +154,8 @@ func (d *decoder) slothAlerting(dr *draft, n *yaml.Node, path string) bool {
 	var sok bool
 	a.Name, sok = d.text(o, "name")
 	ok = ok && sok
-	if a.Name != "" && !validMetricName(a.Name) {
-		d.failf(o.get(d, "name"), o.field("name"), "%q is not a valid alert name; use letters, digits, _ and :", a.Name)
+	if err := CheckAlertName(a.Name); a.Name != "" && err != nil {
+		d.failf(o.get(d, "name"), o.field("name"), "%v", err)
 		ok = false
 	}
 	a.Labels, sok = d.alertLabels(o.get(d, "labels"), o.field("labels"))

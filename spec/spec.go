@@ -10,8 +10,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -29,20 +27,6 @@ const (
 	Sloth Format = "prometheus/v1"
 	// OpenSLO is OpenSLO's `apiVersion: openslo/v1` format.
 	OpenSLO Format = "openslo/v1"
-)
-
-// A BudgetingMethod says how an SLO's events count against its budget.
-type BudgetingMethod string
-
-// The budgeting methods an SLO may ask for.
-const (
-	// Occurrences counts every event alike: the error ratio over the window
-	// is bad events over total events. It is the default.
-	Occurrences BudgetingMethod = "Occurrences"
-	// RatioTimeslices averages the error ratios of the time slices of the
-	// window, whatever their traffic (OpenSLO's RatioTimeslices). A rules
-	// generator honours it with its average-of-ratios method.
-	RatioTimeslices BudgetingMethod = "RatioTimeslices"
 )
 
 // A File is a loaded spec file: its SLOs, in the order of the file.
@@ -66,9 +50,8 @@ type SLO struct {
 	Service string
 
 	// Labels go on every series and alert generated for the SLO: the
-	// file's labels merged with the SLO's own (the SLO's win). Names are
-	// valid Prometheus label names; "slo", "service" and names starting
-	// with "__" are reserved.
+	// file's labels merged with the SLO's own (the SLO's win). Names pass
+	// CheckLabelName (valid, not reserved); values are not empty.
 	Labels map[string]string
 
 	// SLI says how Prometheus measures the SLO's events.
@@ -78,15 +61,11 @@ type SLO struct {
 	// gives. The tiers themselves are in Objective.Tiers.
 	Alerting Alerting
 
-	// BudgetingMethod is Occurrences unless the spec asks for
-	// RatioTimeslices; TimesliceWindow is then the slice the spec names
-	// (zero when it names none).
-	BudgetingMethod BudgetingMethod
-	TimesliceWindow time.Duration
-
-	// Format is the format of the document the SLO came from, and Line its
-	// line in the file.
+	// Format is the format of the document the SLO came from, File the
+	// name of the file (as given to Load or LoadBytes) and Line the SLO's
+	// line in it. Errors about the SLO name the file and the line.
 	Format Format
+	File   string
 	Line   int
 }
 
@@ -198,7 +177,7 @@ func LoadBytes(name string, data []byte) (*File, error) {
 			break
 		}
 		if err != nil {
-			d.failAt(yamlErrorLine(err), "", "invalid YAML: "+yamlErrorText(err))
+			d.syntaxError(data, err)
 			break
 		}
 		root := &doc
@@ -298,39 +277,6 @@ func (d *decoder) document(file *File, openslo *openSLODocs, root *yaml.Node, pa
 	default:
 		d.failf(root, path, "has no version: start the document with `version: slo/v1`, `version: prometheus/v1` (Sloth) or `apiVersion: openslo/v1` (OpenSLO)")
 	}
-}
-
-// yamlErrorLine extracts the line from an error of the YAML parser.
-func yamlErrorLine(err error) int {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return 0
-	}
-	s := err.Error()
-	if _, rest, ok := strings.Cut(s, "line "); ok {
-		n := 0
-		for _, r := range rest {
-			if r < '0' || r > '9' {
-				break
-			}
-			n = n*10 + int(r-'0')
-			if n > 1<<30 {
-				return 0
-			}
-		}
-		return n
-	}
-	return 0
-}
-
-func yamlErrorText(err error) string {
-	s := strings.TrimPrefix(err.Error(), "yaml: ")
-	if _, rest, ok := strings.Cut(s, "line "); ok && strings.HasPrefix(s, "line ") {
-		if _, msg, ok := strings.Cut(rest, ": "); ok {
-			return msg
-		}
-	}
-	return s
 }
 
 // Define defines a tracker for every SLO of f in r, with opts. It stops at

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/sloprom"
 )
 
 // load loads a spec given as a string and fails the test on error.
@@ -130,8 +131,8 @@ slos:
 	if want := map[string]string{"team": "web", "tier": "2"}; !reflect.DeepEqual(a.Labels, want) {
 		t.Errorf("labels %v, want %v (the SLO's win)", a.Labels, want)
 	}
-	if a.Service != "shop" || a.Format != Native || a.Line != 7 || a.BudgetingMethod != Occurrences {
-		t.Errorf("service %q format %q line %d method %q", a.Service, a.Format, a.Line, a.BudgetingMethod)
+	if a.Service != "shop" || a.Format != Native || a.Line != 7 || a.File != "test.yaml" {
+		t.Errorf("service %q format %q file %q line %d", a.Service, a.Format, a.File, a.Line)
 	}
 	wantSLI := SLI{
 		Kind:          KindRatio,
@@ -220,8 +221,8 @@ func TestOpenSLOMapsRatioMetrics(t *testing.T) {
 		t.Fatalf("got %d SLOs", len(f.SLOs))
 	}
 	avail, lat := f.SLOs[0], f.SLOs[1]
-	if avail.Objective.Target != 0.995 || avail.Objective.Window != 28*24*time.Hour || avail.BudgetingMethod != Occurrences {
-		t.Errorf("availability: %+v %q", avail.Objective, avail.BudgetingMethod)
+	if avail.Objective.Target != 0.995 || avail.Objective.Window != 28*24*time.Hour {
+		t.Errorf("availability: %+v", avail.Objective)
 	}
 	if want := `sum(rate(http_requests_total{code!~"5..",component="web"}[{{.window}}]))`; avail.SLI.GoodQuery != want {
 		t.Errorf("sum(selector) became %q, want %q", avail.SLI.GoodQuery, want)
@@ -229,8 +230,8 @@ func TestOpenSLOMapsRatioMetrics(t *testing.T) {
 	if avail.SLI.TotalSelector != `http_requests_total{component="web"}` || avail.Labels["env"] != "prod" {
 		t.Errorf("SLI %+v labels %v", avail.SLI, avail.Labels)
 	}
-	if lat.BudgetingMethod != RatioTimeslices || lat.TimesliceWindow != 5*time.Minute || lat.Objective.Target != 0.99 {
-		t.Errorf("latency: %q %v %v", lat.BudgetingMethod, lat.TimesliceWindow, lat.Objective.Target)
+	if lat.Objective.Target != 0.99 {
+		t.Errorf("latency: %v", lat.Objective.Target)
 	}
 	if lat.SLI.Kind != KindEvents || lat.SLI.ErrorSelector != "" || lat.SLI.ErrorQuery == "" {
 		t.Errorf("templated queries: %+v", lat.SLI)
@@ -344,7 +345,7 @@ slos:
 		{
 			name: "yaml syntax error",
 			src:  "version: slo/v1\nservice: s\nslos:\n  - name: a\n   objective: [\n",
-			want: []Error{{Line: 3, Problem: "invalid YAML"}},
+			want: []Error{{Line: 5, Problem: "invalid YAML"}},
 		},
 		{
 			name: "unknown format",
@@ -416,7 +417,7 @@ spec: {}
 				{Line: 13, SLO: "a", Field: "spec.timeWindow[0].calendar", Problem: "not supported: calendar windows"},
 				{Line: 12, SLO: "a", Field: "spec.timeWindow[0].isRolling", Problem: "not supported: calendar windows"},
 				{Line: 11, SLO: "a", Field: "spec.timeWindow[0].duration", Problem: "not supported"},
-				{Line: 14, SLO: "a", Field: "spec.budgetingMethod", Problem: "not supported: budgetingMethod Timeslices"},
+				{Line: 14, SLO: "a", Field: "spec.budgetingMethod", Problem: "not supported yet: budgetingMethod Timeslices"},
 				{Line: 15, SLO: "a", Field: "spec.objectives[0].timeSliceTarget", Problem: "not supported"},
 				{Line: 8, SLO: "a", Field: "spec.indicator.spec.thresholdMetric", Problem: "not supported: thresholdMetric"},
 			},
@@ -597,8 +598,8 @@ func TestDurations(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
-		if back, err := ParseDuration(FormatDuration(got)); err != nil || back != got {
-			t.Errorf("FormatDuration(%v) = %q does not read back: %v %v", got, FormatDuration(got), back, err)
+		if back, err := ParseDuration(sloprom.FormatDuration(got)); err != nil || back != got {
+			t.Errorf("sloprom.FormatDuration(%v) = %q does not read back: %v %v", got, sloprom.FormatDuration(got), back, err)
 		}
 	}
 	for _, bad := range []string{"", "30", "1M", "-5m", "0s", "5x", "h", "1e9999d", "9999999999999d"} {
@@ -606,7 +607,42 @@ func TestDurations(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v; want an error", bad, d)
 		}
 	}
-	if got := FormatDuration(43*time.Minute + 12*time.Second); got != "43m12s" {
-		t.Errorf("FormatDuration = %q", got)
+}
+
+// TestOpenSLOAnnotationsGoOnTheAlerts checks that an OpenSLO SLO's
+// metadata.annotations are used (on every alert), not read and dropped,
+// and that a name Prometheus cannot carry is refused.
+func TestOpenSLOAnnotationsGoOnTheAlerts(t *testing.T) {
+	doc := func(key string) string {
+		return `apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: a
+  annotations:
+    ` + key + `: https://example.com/runbook
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 28d, isRolling: true}]
+  indicator:
+    metadata: {name: a}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {type: Prometheus, spec: {query: good_total}}}
+        total: {metricSource: {type: Prometheus, spec: {query: total_total}}}
+  objectives: [{target: 0.99}]
+`
+	}
+	f, err := LoadBytes("o.yaml", []byte(doc("runbook_url")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.SLOs[0].Alerting.Annotations["runbook_url"]; got != "https://example.com/runbook" {
+		t.Errorf("alert annotations %v, want runbook_url", f.SLOs[0].Alerting.Annotations)
+	}
+	_, err = LoadBytes("o.yaml", []byte(doc("example.com/runbook")))
+	if err == nil || !strings.Contains(err.Error(), `o.yaml:6: slo "a": metadata.annotations.example.com/runbook: "example.com/runbook" is not a valid annotation name`) {
+		t.Errorf("got %v, want the annotation name refused", err)
 	}
 }

@@ -7,11 +7,15 @@ import (
 	"testing"
 )
 
-// writeSpec writes smallSpec to dir/name and returns its path.
+// writeSpec writes smallSpec to dir/name, for the service named after the
+// file, and returns its path: files written by one test can be validated and
+// generated together, as service and SLO names must be unique across them.
 func writeSpec(t *testing.T, dir, name string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(smallSpec), 0o644); err != nil {
+	service := strings.TrimSuffix(name, filepath.Ext(name))
+	data := strings.Replace(smallSpec, "service: shop\n", "service: "+service+"\n", 1)
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/sloprom"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -135,9 +135,9 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 	rep := budgetReport{
 		Objective:     formatPercent(target),
 		Target:        target,
-		Window:        spec.FormatDuration(window),
+		Window:        sloprom.FormatDuration(window),
 		WindowSeconds: window.Seconds(),
-		ErrorBudget:   roundSig(budget),
+		ErrorBudget:   spec.RoundFloat(budget),
 		RatePerSecond: perSecond,
 		Warnings:      []string{},
 	}
@@ -150,12 +150,12 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 	for i, p := range periods {
 		outage := durationOf(budget * float64(p))
 		bp := budgetPeriod{
-			Period: spec.FormatDuration(p), PeriodSeconds: p.Seconds(), IsWindow: i == 0,
+			Period: sloprom.FormatDuration(p), PeriodSeconds: p.Seconds(), IsWindow: i == 0,
 			Outage: formatShort(outage), OutageSeconds: outage.Seconds(),
 		}
 		if perSecond != nil {
 			n := budget * *perSecond * p.Seconds()
-			n = roundSig(n)
+			n = spec.RoundFloat(n)
 			bp.FailedEvents = &n
 		}
 		rep.Periods = append(rep.Periods, bp)
@@ -170,20 +170,20 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 			Severity:   string(t.Severity),
 			LongWindow: formatShort(t.LongWindow), LongWindowSeconds: t.LongWindow.Seconds(),
 			ShortWindow: formatShort(t.ShortWindow), ShortWindowSeconds: t.ShortWindow.Seconds(),
-			Factor: t.Factor, BudgetShare: roundSig(t.BudgetShare(window)),
-			ErrorRatio: roundSig(t.Factor * budget), CanFire: t.Factor*budget < 1,
+			Factor: t.Factor, BudgetShare: spec.RoundFloat(t.BudgetShare(window)),
+			ErrorRatio: spec.RoundFloat(t.Factor * budget), CanFire: t.Factor*budget < 1,
 		})
 	}
 	rep.Warnings = append(rep.Warnings, tierWarnings(target, tiers)...)
 	if outage := durationOf(budget * float64(window)); outage < time.Minute {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
 			"the whole budget is %s of full outage per %s: it is gone before anyone can react, and a page tier fires only after it is; consider a lower objective",
-			formatShort(outage), spec.FormatDuration(window)))
+			formatShort(outage), sloprom.FormatDuration(window)))
 	}
 	if perSecond != nil {
 		if n := budget * *perSecond * window.Seconds(); n < 1 {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
-				"at %g events/s the budget allows %.3g failed events per %s: a single failure breaks the objective", *perSecond, n, spec.FormatDuration(window)))
+				"at %g events/s the budget allows %.3g failed events per %s: a single failure breaks the objective", *perSecond, n, sloprom.FormatDuration(window)))
 		}
 	}
 	return rep
@@ -258,9 +258,9 @@ func parseObjective(s string) (float64, error) {
 		}
 		return f, nil
 	}
-	t := f / 100
-	if r, ok := new(big.Rat).SetString(num); ok && len(num) < 64 && !strings.ContainsAny(num, "eE") {
-		t, _ = r.Quo(r, big.NewRat(100, 1)).Float64()
+	t, err := spec.ParsePercent(num)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %w", s, err)
 	}
 	if t <= 0 || t >= 1 {
 		return 0, fmt.Errorf("%s%% is not between 0%% and 100%% (100%% leaves no error budget)", num)
@@ -294,8 +294,9 @@ func durationOf(ns float64) time.Duration {
 	return time.Duration(math.Round(ns)).Round(time.Millisecond)
 }
 
-// formatShort writes a duration as days and Go units, rounded to keep
-// three or four significant figures: 43m12s, 2d2h, 3.6s, 259ms.
+// formatShort writes a duration for people, as days and Go units, rounded
+// to keep three or four significant figures: 43m12s, 2d2h, 3.6s, 259ms.
+// Windows and tiers, which Prometheus reads too, use sloprom.FormatDuration.
 func formatShort(d time.Duration) string {
 	switch {
 	case d >= 24*time.Hour:
@@ -305,17 +306,26 @@ func formatShort(d time.Duration) string {
 	case d >= time.Minute:
 		d = d.Round(100 * time.Millisecond)
 	}
-	return spec.FormatDuration(d)
+	day := 24 * time.Hour
+	if d < day {
+		return trimZeroUnits(d.String())
+	}
+	s := strconv.FormatInt(int64(d/day), 10) + "d"
+	if rest := d % day; rest > 0 {
+		s += trimZeroUnits(rest.String())
+	}
+	return s
 }
 
-// roundSig rounds x to 12 significant digits, hiding float noise such as
-// 0.0010000000000000009.
-func roundSig(x float64) float64 {
-	f, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
-	if err != nil {
-		return x
+// trimZeroUnits turns Go's "1h0m0s" into "1h" and "2h30m0s" into "2h30m".
+func trimZeroUnits(s string) string {
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
 	}
-	return f
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // formatCount writes a count with thousands separators: 648,000 or 2.5.

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/slo-budget-tracker/slo/promrules"
-	"github.com/slo-budget-tracker/slo/spec"
 )
 
 const generateHelp = `
@@ -31,6 +30,7 @@ for the same input.`
 func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("generate", "[flags] FILE...", generateHelp, stderr)
 	out := fs.String("o", "", "write the rules to this file instead of standard output")
+	target := fs.String("target", string(promrules.Prometheus2), "Prometheus version the rules are for: prometheus-2 (2.42 and later) or prometheus-3")
 	method := fs.String("method", string(promrules.MethodExact), "long-window method: exact or ratio-average")
 	format := fs.String("format", string(promrules.FormatRules), "output format: rules (a Prometheus rule file) or prometheus-operator (a PrometheusRule resource)")
 	tests := fs.String("tests", "", "also write a promtool unit-test file for the rules to this file (needs -o)")
@@ -50,6 +50,7 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	opts := promrules.Options{
+		Target:    promrules.Target(*target),
 		Method:    promrules.Method(*method),
 		Format:    promrules.Format(*format),
 		For:       *forDuration,
@@ -57,33 +58,16 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		Namespace: *namespace,
 	}
 
-	var slos []promrules.SLO
-	failed := false
-	for _, path := range fs.Args() {
-		f, ok := loadSpec(path, stderr)
-		if !ok {
-			failed = true
-			continue
-		}
-		for _, s := range f.SLOs {
-			if s.BudgetingMethod == spec.RatioTimeslices && opts.Method != promrules.MethodRatioAverage {
-				fmt.Fprintf(stderr, "%s:%d: warning: slo %q asks for RatioTimeslices budgeting; generate it with -method ratio-average to average ratios\n", path, s.Line, s.Objective.Name)
-			}
-			slos = append(slos, promrules.FromSpec(s))
-		}
-	}
-	if failed {
+	slos, ok := loadSpecs(fs.Args(), stderr)
+	if !ok {
 		return exitFail
 	}
-
 	res, err := promrules.Generate(slos, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "slo generate: %v\n", err)
+		printProblems("slo generate", err, stderr)
 		return exitFail
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
-	}
+	printWarnings(res.Warnings, stderr)
 	if *out == "" {
 		if _, err := stdout.Write(res.Rules); err != nil {
 			fmt.Fprintf(stderr, "slo generate: %v\n", err)

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/promrules"
+	"github.com/slo-budget-tracker/slo/sloprom"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -15,32 +16,64 @@ const validateHelp = `
 Check spec files (this tool's slo/v1 format, Sloth's prometheus/v1, OpenSLO
 openslo/v1) and report every problem of every file, with its file, line, SLO
 and field. Valid files are summed up on standard output, one line per SLO.
+It runs every check of slo generate: what one accepts, the other accepts.
 Objectives that make an alert tier unable to fire are warned about.
 
 Exit status: 0 when every file is valid, 1 when any is not, 2 on bad usage
 or a file that cannot be read.`
 
+// loadSpecs loads the spec files at paths, as slo validate does; when any
+// is invalid it prints every problem, one a line, and returns false.
+func loadSpecs(paths []string, stderr io.Writer) ([]spec.SLO, bool) {
+	var slos []spec.SLO
+	ok := true
+	for _, path := range paths {
+		f, fok := loadSpec(path, stderr)
+		if !fok {
+			ok = false
+			continue
+		}
+		slos = append(slos, f.SLOs...)
+	}
+	return slos, ok
+}
+
 // loadSpec loads the spec file at path; when it is invalid it prints every
 // problem, one a line, and returns false.
 func loadSpec(path string, stderr io.Writer) (*spec.File, bool) {
 	f, err := spec.Load(path)
-	if err == nil {
-		return f, true
+	if err != nil {
+		printProblems(path, err, stderr)
+		return nil, false
 	}
+	return f, true
+}
+
+// printProblems prints the problems of err one a line: every entry of a
+// spec.ErrorList, which names its file and line, or err after prefix.
+func printProblems(prefix string, err error, stderr io.Writer) {
 	var list spec.ErrorList
 	if errors.As(err, &list) {
 		for _, e := range list {
 			fmt.Fprintln(stderr, e)
 		}
-	} else {
-		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		return
 	}
-	return nil, false
+	fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+}
+
+// printWarnings prints the warnings of promrules, which name their file
+// and line, one a line.
+func printWarnings(warnings []string, stderr io.Writer) {
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 }
 
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("validate", "[-q] FILE...", validateHelp, stderr)
+	fs := newFlagSet("validate", "[-q] [-target T] FILE...", validateHelp, stderr)
 	quiet := fs.Bool("q", false, "print only problems and warnings")
+	target := fs.String("target", string(promrules.Prometheus2), "Prometheus version the rules are for: prometheus-2 (2.42 and later) or prometheus-3")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -50,29 +83,39 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if !checkFiles(fs, fs.Args()...) {
 		return exitUsage
 	}
+	// Every file that loads is summed up and goes through the checks of
+	// slo generate: whatever one accepts, the other accepts.
 	code := exitOK
+	var slos []spec.SLO
 	for _, path := range fs.Args() {
 		f, ok := loadSpec(path, stderr)
 		if !ok {
 			code = exitFail
 			continue
 		}
-		if !*quiet {
-			fmt.Fprintf(stdout, "%s: %d SLOs\n", path, len(f.SLOs))
+		slos = append(slos, f.SLOs...)
+		if *quiet {
+			continue
 		}
+		fmt.Fprintf(stdout, "%s: %d SLOs\n", path, len(f.SLOs))
 		for _, s := range f.SLOs {
 			o := s.Objective.WithDefaults()
-			if !*quiet {
-				fmt.Fprintf(stdout, "  %-32s %-12s %s over %s, SLI %s (%s)\n", s.Objective.Name, s.Service,
-					formatPercent(o.Target), spec.FormatDuration(o.Window), s.SLI.Kind, s.Format)
-			}
-			for _, w := range tierWarnings(o.Target, o.Tiers) {
-				fmt.Fprintf(stderr, "%s:%d: warning: slo %q: %s\n", path, s.Line, s.Objective.Name, w)
-			}
+			fmt.Fprintf(stdout, "  %-32s %-12s %s over %s, SLI %s (%s)\n", s.Objective.Name, s.Service,
+				formatPercent(o.Target), sloprom.FormatDuration(o.Window), s.SLI.Kind, s.Format)
 		}
 	}
+	warnings, err := promrules.Check(slos, promrules.Options{Target: promrules.Target(*target)})
+	if err != nil {
+		printProblems("slo validate", err, stderr)
+		return exitFail
+	}
+	printWarnings(warnings, stderr)
 	return code
 }
+
+// formatPercent writes a ratio as a percentage with the digits it needs:
+// 0.999 is 99.9%, 0.99999 is 99.999%.
+func formatPercent(r float64) string { return spec.FormatFloat(r*100) + "%" }
 
 // tierWarnings explains the tiers that an objective makes unable to fire:
 // a tier fires at an error ratio of factor x (1 - target), which cannot
@@ -93,21 +136,7 @@ func tierWarnings(target float64, tiers []slo.AlertTier) []string {
 	return out
 }
 
-// formatPercent writes a ratio as a percentage with the digits it needs:
-// 0.999 is 99.9%, 0.99999 is 99.999%.
-func formatPercent(r float64) string {
-	s := strconv.FormatFloat(r*100, 'f', -1, 64)
-	// Float noise like 99.90000000000001: keep 10 significant digits.
-	if len(s) > 12 {
-		s = strconv.FormatFloat(r*100, 'g', 10, 64)
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			s = strconv.FormatFloat(f, 'f', -1, 64)
-		}
-	}
-	return s + "%"
-}
-
 // tierName names a tier like "page 1h/5m x14.4".
 func tierName(t slo.AlertTier) string {
-	return fmt.Sprintf("%s %s/%s x%g", t.Severity, spec.FormatDuration(t.LongWindow), spec.FormatDuration(t.ShortWindow), t.Factor)
+	return fmt.Sprintf("%s %s/%s x%g", t.Severity, sloprom.FormatDuration(t.LongWindow), sloprom.FormatDuration(t.ShortWindow), t.Factor)
 }
