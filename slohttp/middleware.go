@@ -1,8 +1,13 @@
 package slohttp
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"io"
+	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/felixge/httpsnoop"
@@ -56,11 +61,11 @@ func DefaultClassifier(status int, panicValue any) Outcome {
 type Option func(*config)
 
 type config struct {
-	classify      Classifier
-	latency       *slo.Tracker
-	threshold     time.Duration
-	routes        map[string]*slo.Tracker
-	countCanceled bool
+	classify  Classifier
+	latency   *slo.Tracker
+	threshold time.Duration
+	routes    map[string]*slo.Tracker
+	abandon   time.Duration
 }
 
 // WithClassifier replaces DefaultClassifier. A nil c keeps the default.
@@ -120,14 +125,15 @@ func WithRoutes(routes map[string]*slo.Tracker) Option {
 	}
 }
 
-// CountCanceled makes the middleware classify requests whose client went
-// away before the handler returned like any other request. By default they
-// are ignored: a client that disconnects or cancels says nothing about the
-// service, and a handler that stops early because its context was canceled
-// often answers with an error status nobody receives.
-func CountCanceled() Option {
+// WithAbandonTimeout sets how long a request may run before its client
+// gives up on it and it still counts as bad: an abandoned request that ran
+// longer than d spends error budget, one abandoned sooner is not counted
+// (the client's choice, not the service's fault). The default is
+// slo.DefaultAbandonTimeout; a d of zero or less counts every abandoned
+// request as bad.
+func WithAbandonTimeout(d time.Duration) Option {
 	return func(cfg *config) {
-		cfg.countCanceled = true
+		cfg.abandon = d
 	}
 }
 
@@ -151,45 +157,162 @@ func CountCanceled() Option {
 // t may be nil: with WithRoutes to count only the routes listed there, or
 // with WithLatency to feed only a latency objective.
 func Middleware(t *slo.Tracker, opts ...Option) func(http.Handler) http.Handler {
-	cfg := config{classify: DefaultClassifier}
+	cfg := config{classify: DefaultClassifier, abandon: slo.DefaultAbandonTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
 		}
 	}
 	return func(next http.Handler) http.Handler {
-		return &handler{next: next, fallback: t, config: cfg}
+		return &handler{next: next, fallback: t, mux: muxOf(next), config: cfg}
 	}
 }
 
 type handler struct {
 	next     http.Handler
 	fallback *slo.Tracker
+	// mux is the http.ServeMux that routes the requests when the middleware
+	// wraps one (through other Middleware, or none); nil otherwise.
+	mux *http.ServeMux
 	config
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var start time.Time
-	if h.latency != nil {
-		start = time.Now()
+// muxOf returns the http.ServeMux that next is, or wraps through Middleware.
+func muxOf(next http.Handler) *http.ServeMux {
+	for {
+		switch h := next.(type) {
+		case *http.ServeMux:
+			return h
+		case *handler:
+			next = h.next
+		default:
+			return nil
+		}
 	}
-	// status is the first final code passed to WriteHeader; 0 until then.
-	// Only WriteHeader is hooked: every hook costs three allocations per
-	// request, and the first final WriteHeader is the handler's own word on
-	// the request (see Classifier).
-	var status int
-	ww := httpsnoop.Wrap(w, httpsnoop.Hooks{
+}
+
+// A request is what the middleware knows of one request while its handler
+// runs. The handler's goroutine writes it; when the client goes away first,
+// the goroutine that counts the request reads it.
+type request struct {
+	h     *handler
+	r     *http.Request
+	ctx   context.Context
+	start time.Time
+	// pattern is r.Pattern when the middleware was called: the route when
+	// the middleware sits inside the mux.
+	pattern string
+	// status is the first final status the handler wrote while its client
+	// was there; 0 until then.
+	status atomic.Int32
+	// began is when the response began (its first byte, or the hijack), in
+	// nanoseconds since start plus one (1 without a latency objective); 0
+	// until then.
+	began atomic.Int64
+}
+
+// live reports whether the request's client is still there: what the
+// handler writes afterwards reaches no one.
+func (q *request) live() bool { return q.ctx.Err() == nil }
+
+// begin notes that the response has begun.
+func (q *request) begin() {
+	if q.began.Load() != 0 || !q.live() {
+		return
+	}
+	at := int64(1)
+	if q.h.latency != nil {
+		at += int64(time.Since(q.start))
+	}
+	q.began.Store(at)
+}
+
+// wroteHeader notes a status passed to WriteHeader.
+func (q *request) wroteHeader(code int) {
+	// Informational answers (103 Early Hints) precede the final one;
+	// net/http treats 101 as final.
+	if code >= 200 || code == http.StatusSwitchingProtocols || code < 100 {
+		if q.status.Load() == 0 && q.live() {
+			q.status.Store(int32(code))
+		}
+		q.begin()
+	}
+}
+
+// hijacked notes a hijack. Without a status written before it, the
+// handler answers on the connection itself: a request that asked to
+// upgrade got 101 Switching Protocols (the handler, typically a WebSocket
+// library, accepted it), any other one (a CONNECT tunnel) 200.
+func (q *request) hijacked() {
+	if q.status.Load() == 0 && q.live() {
+		code := http.StatusOK
+		if q.r.Header.Get("Upgrade") != "" {
+			code = http.StatusSwitchingProtocols
+		}
+		q.status.Store(int32(code))
+	}
+	q.begin()
+}
+
+// wrap returns w with the hooks that see the response begin.
+func (q *request) wrap(w http.ResponseWriter) http.ResponseWriter {
+	return httpsnoop.Wrap(w, httpsnoop.Hooks{
 		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
 			return func(code int) {
-				// Informational answers (103 Early Hints) precede the
-				// final one; net/http treats 101 as final.
-				if status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols || code < 100) {
-					status = code
-				}
+				q.wroteHeader(code)
 				next(code)
 			}
 		},
+		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+			return func(b []byte) (int, error) {
+				q.begin()
+				return next(b)
+			}
+		},
+		WriteString: func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
+			return func(s string) (int, error) {
+				q.begin()
+				return next(s)
+			}
+		},
+		ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
+			return func(src io.Reader) (int64, error) {
+				q.begin()
+				return next(src)
+			}
+		},
+		// FlushError (http.ResponseController) goes through this hook too.
+		Flush: func(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
+			return func() {
+				q.begin()
+				next()
+			}
+		},
+		Hijack: func(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
+			return func() (net.Conn, *bufio.ReadWriter, error) {
+				conn, rw, err := next()
+				if err == nil {
+					q.hijacked()
+				}
+				return conn, rw, err
+			}
+		},
 	})
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := &request{h: h, r: r, ctx: r.Context(), start: time.Now()}
+	if h.routes != nil {
+		q.pattern = r.Pattern
+	}
+	// stop returns true when the request is still the handler's goroutine
+	// to count, false when abandoned has been started: exactly one of the
+	// two counts it. A request with a context that never ends is always
+	// the handler's.
+	stop := func() bool { return true }
+	if q.ctx.Done() != nil {
+		stop = context.AfterFunc(q.ctx, q.abandoned)
+	}
 	returned := false
 	defer func() {
 		if returned {
@@ -198,32 +321,59 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// recover returns nil when the handler called runtime.Goexit
 		// (t.FailNow in a test): that is no answer to classify, and the
 		// goroutine goes on exiting.
-		if p := recover(); p != nil {
-			h.observe(r, status, p, start)
+		p := recover()
+		if stop() && p != nil {
+			q.returned(p)
+		}
+		if p != nil {
 			panic(p)
 		}
 	}()
-	h.next.ServeHTTP(ww, r)
+	h.next.ServeHTTP(q.wrap(w), r)
 	returned = true
-	if status == 0 {
-		status = http.StatusOK
+	if stop() {
+		q.returned(nil)
 	}
-	h.observe(r, status, nil, start)
 }
 
-// observe records one finished request.
-func (h *handler) observe(r *http.Request, status int, panicValue any, start time.Time) {
-	if !h.countCanceled && r.Context().Err() == context.Canceled {
+// returned counts a request whose handler returned, or panicked with
+// panicValue, on the handler's goroutine.
+func (q *request) returned(panicValue any) {
+	// A context's Done channel closes before the functions waiting on it
+	// start: the handler may see its client leave first.
+	if !q.live() {
+		q.abandoned()
 		return
 	}
-	t := h.fallback
+	status := int(q.status.Load())
+	if status == 0 && panicValue == nil {
+		status = http.StatusOK
+	}
+	q.record(q.r.Pattern, status, panicValue, time.Since(q.start))
+}
+
+// tracker returns the availability tracker of a request with the given
+// route pattern, and whether the request is counted at all.
+func (h *handler) tracker(pattern string) (t *slo.Tracker, counted bool) {
+	t = h.fallback
 	if h.routes != nil {
-		if rt, ok := h.routes[r.Pattern]; ok {
+		if rt, ok := h.routes[pattern]; ok {
 			t = rt
 		}
 		if t == nil {
-			return
+			return nil, false
 		}
+	}
+	return t, true
+}
+
+// record counts a request that got a response as the classifier says,
+// with end the time it took if the response has not begun before.
+func (q *request) record(pattern string, status int, panicValue any, end time.Duration) {
+	h := q.h
+	t, counted := h.tracker(pattern)
+	if !counted {
+		return
 	}
 	outcome := h.classify(status, panicValue)
 	if outcome != Good && outcome != Bad {
@@ -233,6 +383,42 @@ func (h *handler) observe(r *http.Request, status int, panicValue any, start tim
 		t.Record(outcome == Good)
 	}
 	if h.latency != nil {
-		h.latency.Record(time.Since(start) <= h.threshold)
+		if began := q.began.Load(); began != 0 {
+			end = time.Duration(began - 1)
+		}
+		h.latency.Record(end <= h.threshold)
+	}
+}
+
+// abandoned counts a request whose context ended before its handler
+// returned: its client went away, or a deadline set outside the middleware
+// passed. It runs on a goroutine of its own, so a handler that never
+// returns is counted too.
+func (q *request) abandoned() {
+	h := q.h
+	age := time.Since(q.start)
+	pattern := q.pattern
+	if h.routes != nil && h.mux != nil {
+		// The mux sets r.Pattern on the handler's goroutine: ask it instead.
+		_, pattern = h.mux.Handler(q.r)
+	}
+	if q.began.Load() != 0 {
+		// The client left a response it had begun to receive.
+		status := int(q.status.Load())
+		if status == 0 {
+			status = http.StatusOK
+		}
+		q.record(pattern, status, nil, age)
+		return
+	}
+	t, counted := h.tracker(pattern)
+	if !counted {
+		return
+	}
+	if t != nil && (age > h.abandon || errors.Is(q.ctx.Err(), context.DeadlineExceeded)) {
+		t.Record(false)
+	}
+	if h.latency != nil && age > h.threshold {
+		h.latency.Record(false)
 	}
 }

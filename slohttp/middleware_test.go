@@ -319,42 +319,6 @@ func TestGoexitIsNotCounted(t *testing.T) {
 	wantCounts(t, tr, 0, 0)
 }
 
-func TestCanceledRequestsAreIgnoredByDefault(t *testing.T) {
-	for _, count := range []bool{false, true} {
-		t.Run(fmt.Sprintf("CountCanceled=%v", count), func(t *testing.T) {
-			tr := newTracker(t, "api")
-			var opts []slohttp.Option
-			if count {
-				opts = append(opts, slohttp.CountCanceled())
-			}
-			started := make(chan struct{})
-			h, finished := done(slohttp.Middleware(tr, opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				close(started)
-				<-r.Context().Done()
-				http.Error(w, r.Context().Err().Error(), http.StatusServiceUnavailable)
-			})))
-			srv := httptest.NewServer(h)
-			defer srv.Close()
-
-			ctx, cancel := context.WithCancel(context.Background())
-			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-			go func() {
-				<-started
-				cancel()
-			}()
-			if _, err := srv.Client().Do(req); err == nil {
-				t.Fatal("the canceled request got a response")
-			}
-			wait(t, finished)
-			if count {
-				wantCounts(t, tr, 0, 1)
-			} else {
-				wantCounts(t, tr, 0, 0)
-			}
-		})
-	}
-}
-
 func TestLatencyObjectiveRecordsSlowRequestsAsBad(t *testing.T) {
 	avail, latency := newTracker(t, "availability"), newTracker(t, "latency")
 	const threshold = 150 * time.Millisecond
