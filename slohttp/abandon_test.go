@@ -210,36 +210,59 @@ func TestClientLeavingMidStreamCountsTheResponseItGot(t *testing.T) {
 	eventuallyCounts(t, latency, 1, 0)
 }
 
+// plainFlusher stands for another middleware outside ours whose writer has
+// a shape of its own: a ResponseWriter and a Flusher.
+func plainFlusher(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(struct {
+			http.ResponseWriter
+			http.Flusher
+		}{w, w.(http.Flusher)}, r)
+	})
+}
+
 func TestStreamedResponseLatencyIsTimeToFirstByte(t *testing.T) {
 	const threshold = 100 * time.Millisecond
 	firstBytes := []struct {
 		name  string
 		write func(w http.ResponseWriter)
+		plain bool // also through a writer of another shape
 	}{
-		{"WriteHeader", func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }},
-		{"Write", func(w http.ResponseWriter) { w.Write([]byte("data: one\n\n")) }},
-		{"WriteString", func(w http.ResponseWriter) { io.WriteString(w, "data: one\n\n") }},
-		{"Flush", func(w http.ResponseWriter) { w.(http.Flusher).Flush() }},
-		{"ResponseController.Flush", func(w http.ResponseWriter) { http.NewResponseController(w).Flush() }},
-		{"ReadFrom", func(w http.ResponseWriter) { w.(io.ReaderFrom).ReadFrom(strings.NewReader("data: one\n\n")) }},
+		{"WriteHeader", func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }, true},
+		{"Write", func(w http.ResponseWriter) { w.Write([]byte("data: one\n\n")) }, true},
+		{"WriteString", func(w http.ResponseWriter) { io.WriteString(w, "data: one\n\n") }, true},
+		{"Flush", func(w http.ResponseWriter) { w.(http.Flusher).Flush() }, true},
+		{"ResponseController.Flush", func(w http.ResponseWriter) { http.NewResponseController(w).Flush() }, true},
+		{"ReadFrom", func(w http.ResponseWriter) { w.(io.ReaderFrom).ReadFrom(strings.NewReader("data: one\n\n")) }, false},
 	}
 	for _, fb := range firstBytes {
-		for _, late := range []bool{false, true} {
+		for _, c := range []struct{ late, plain bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			if c.plain && !fb.plain {
+				continue
+			}
 			name := fb.name + " at once, then a long stream: fast"
-			if late {
+			if c.late {
 				name = fb.name + " after the threshold: slow"
 			}
+			if c.plain {
+				name += ", through another writer"
+			}
+			late := c.late
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				latency := newTracker(t, "latency")
-				h, finished := done(slohttp.Middleware(nil, slohttp.WithLatency(latency, threshold))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				wrap := func(h http.Handler) http.Handler { return h }
+				if c.plain {
+					wrap = plainFlusher
+				}
+				h, finished := done(wrap(slohttp.Middleware(nil, slohttp.WithLatency(latency, threshold))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if late {
 						time.Sleep(2 * threshold)
 					}
 					fb.write(w)
 					time.Sleep(2 * threshold)
 					io.WriteString(w, "data: two\n\n")
-				})))
+				}))))
 				srv := startServer(t, h)
 				resp, err := srv.Client().Get(srv.URL)
 				if err != nil {
@@ -274,61 +297,80 @@ func TestHijackIsTimedToTheHijackAndCountsAsTheResponseItIs(t *testing.T) {
 		{"a hijack of a request that asked for no upgrade", false, false, "HTTP/1.1 200 OK\r\n\r\n", http.StatusOK},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			avail, latency := newTracker(t, "availability"), newTracker(t, "latency")
-			spy := &spyClassifier{}
-			h, finished := done(slohttp.Middleware(avail, slohttp.WithLatency(latency, threshold), slohttp.WithClassifier(spy.classify))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if tt.writeHeader {
-					w.Header().Set("Upgrade", "echo")
-					w.Header().Set("Connection", "Upgrade")
-					w.WriteHeader(http.StatusSwitchingProtocols)
-				}
-				conn, brw, err := http.NewResponseController(w).Hijack()
+		for _, plain := range []bool{false, true} {
+			name := tt.name
+			wrap := func(h http.Handler) http.Handler { return h }
+			if plain {
+				name += ", through another writer"
+				wrap = plainHijacker
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				avail, latency := newTracker(t, "availability"), newTracker(t, "latency")
+				spy := &spyClassifier{}
+				h, finished := done(wrap(slohttp.Middleware(avail, slohttp.WithLatency(latency, threshold), slohttp.WithClassifier(spy.classify))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if tt.writeHeader {
+						w.Header().Set("Upgrade", "echo")
+						w.Header().Set("Connection", "Upgrade")
+						w.WriteHeader(http.StatusSwitchingProtocols)
+					}
+					conn, brw, err := http.NewResponseController(w).Hijack()
+					if err != nil {
+						t.Errorf("Hijack: %v", err)
+						return
+					}
+					defer conn.Close()
+					brw.WriteString(tt.statusLine)
+					brw.Flush()
+					line, _ := brw.ReadString('\n') // the session lasts past the threshold
+					brw.WriteString("echo " + line)
+					brw.Flush()
+				}))))
+				srv := startServer(t, h)
+				conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 				if err != nil {
-					t.Errorf("Hijack: %v", err)
-					return
+					t.Fatal(err)
 				}
 				defer conn.Close()
-				brw.WriteString(tt.statusLine)
-				brw.Flush()
-				line, _ := brw.ReadString('\n') // the session lasts past the threshold
-				brw.WriteString("echo " + line)
-				brw.Flush()
-			})))
-			srv := startServer(t, h)
-			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(10 * time.Second))
-			if tt.upgrade {
-				fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: test\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
-			} else {
-				fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-			}
-			rd := bufio.NewReader(conn)
-			resp, err := http.ReadResponse(rd, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resp.StatusCode != tt.want {
-				t.Fatalf("client got %d, test expects %d", resp.StatusCode, tt.want)
-			}
-			time.Sleep(2 * threshold)
-			fmt.Fprintf(conn, "ping\n")
-			if line, err := rd.ReadString('\n'); err != nil || line != "echo ping\n" {
-				t.Fatalf("read %q, %v; want the echo", line, err)
-			}
-			wait(t, finished)
-			if got := spy.statuses(); len(got) != 1 || got[0] != tt.want {
-				t.Errorf("classifier saw statuses %v, want [%d]", got, tt.want)
-			}
-			wantCounts(t, avail, 1, 0)
-			wantCounts(t, latency, 1, 0)
-		})
+				conn.SetDeadline(time.Now().Add(10 * time.Second))
+				if tt.upgrade {
+					fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: test\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+				} else {
+					fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+				}
+				rd := bufio.NewReader(conn)
+				resp, err := http.ReadResponse(rd, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.StatusCode != tt.want {
+					t.Fatalf("client got %d, test expects %d", resp.StatusCode, tt.want)
+				}
+				time.Sleep(2 * threshold)
+				fmt.Fprintf(conn, "ping\n")
+				if line, err := rd.ReadString('\n'); err != nil || line != "echo ping\n" {
+					t.Fatalf("read %q, %v; want the echo", line, err)
+				}
+				wait(t, finished)
+				if got := spy.statuses(); len(got) != 1 || got[0] != tt.want {
+					t.Errorf("classifier saw statuses %v, want [%d]", got, tt.want)
+				}
+				wantCounts(t, avail, 1, 0)
+				wantCounts(t, latency, 1, 0)
+			})
+		}
 	}
+}
+
+// plainHijacker stands for another middleware outside ours whose writer has
+// a shape of its own: a ResponseWriter and a Hijacker.
+func plainHijacker(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(struct {
+			http.ResponseWriter
+			http.Hijacker
+		}{w, w.(http.Hijacker)}, r)
+	})
 }
 
 // A request abandoned while its handler still runs is counted on the

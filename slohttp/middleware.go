@@ -1,16 +1,11 @@
 package slohttp
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
-
-	"github.com/felixge/httpsnoop"
 
 	"github.com/slo-budget-tracker/slo"
 )
@@ -195,6 +190,7 @@ func muxOf(next http.Handler) *http.ServeMux {
 // runs. The handler's goroutine writes it; when the client goes away first,
 // the goroutine that counts the request reads it.
 type request struct {
+	w     http.ResponseWriter // the server's
 	h     *handler
 	r     *http.Request
 	ctx   context.Context
@@ -254,54 +250,9 @@ func (q *request) hijacked() {
 	q.begin()
 }
 
-// wrap returns w with the hooks that see the response begin.
-func (q *request) wrap(w http.ResponseWriter) http.ResponseWriter {
-	return httpsnoop.Wrap(w, httpsnoop.Hooks{
-		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
-			return func(code int) {
-				q.wroteHeader(code)
-				next(code)
-			}
-		},
-		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
-			return func(b []byte) (int, error) {
-				q.begin()
-				return next(b)
-			}
-		},
-		WriteString: func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
-			return func(s string) (int, error) {
-				q.begin()
-				return next(s)
-			}
-		},
-		ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
-			return func(src io.Reader) (int64, error) {
-				q.begin()
-				return next(src)
-			}
-		},
-		// FlushError (http.ResponseController) goes through this hook too.
-		Flush: func(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
-			return func() {
-				q.begin()
-				next()
-			}
-		},
-		Hijack: func(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
-			return func() (net.Conn, *bufio.ReadWriter, error) {
-				conn, rw, err := next()
-				if err == nil {
-					q.hijacked()
-				}
-				return conn, rw, err
-			}
-		},
-	})
-}
-
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := &request{h: h, r: r, ctx: r.Context(), start: time.Now()}
+	q, ww := newRequest(w)
+	q.h, q.r, q.ctx, q.start = h, r, r.Context(), time.Now()
 	if h.routes != nil {
 		q.pattern = r.Pattern
 	}
@@ -329,7 +280,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(p)
 		}
 	}()
-	h.next.ServeHTTP(q.wrap(w), r)
+	h.next.ServeHTTP(ww, r)
 	returned = true
 	if stop() {
 		q.returned(nil)

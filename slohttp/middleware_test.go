@@ -572,6 +572,23 @@ func interfaces(w http.ResponseWriter) []string {
 	if _, ok := w.(io.StringWriter); ok {
 		names = append(names, "StringWriter")
 	}
+	// What http.ResponseController looks for, and the deprecated
+	// CloseNotifier.
+	if _, ok := w.(interface{ FlushError() error }); ok {
+		names = append(names, "FlushError")
+	}
+	if _, ok := w.(interface{ CloseNotify() <-chan bool }); ok {
+		names = append(names, "CloseNotify")
+	}
+	if _, ok := w.(interface{ SetReadDeadline(time.Time) error }); ok {
+		names = append(names, "SetReadDeadline")
+	}
+	if _, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		names = append(names, "SetWriteDeadline")
+	}
+	if _, ok := w.(interface{ EnableFullDuplex() error }); ok {
+		names = append(names, "EnableFullDuplex")
+	}
 	return names
 }
 
@@ -639,8 +656,8 @@ func TestWrappedWriterKeepsItsInterfaces(t *testing.T) {
 				t.Errorf("Push returned %v on the server's writer and %v through the middleware", pushErr, pushErrWrapped)
 			}
 			want := map[string][]string{
-				"HTTP/1.1": {"Flusher", "Hijacker", "ReaderFrom", "StringWriter"},
-				"HTTP/2.0": {"Flusher", "Pusher", "StringWriter"},
+				"HTTP/1.1": {"Flusher", "Hijacker", "ReaderFrom", "StringWriter", "FlushError", "CloseNotify", "SetReadDeadline", "SetWriteDeadline", "EnableFullDuplex"},
+				"HTTP/2.0": {"Flusher", "Pusher", "StringWriter", "FlushError", "CloseNotify", "SetReadDeadline", "SetWriteDeadline", "EnableFullDuplex"},
 			}[proto]
 			if fmt.Sprint(wrapped) != fmt.Sprint(want) {
 				t.Errorf("wrapped writer implements %v, want %v", wrapped, want)
