@@ -36,7 +36,8 @@ type Classifier func(code codes.Code, panicValue any) Outcome
 // DefaultClassifier counts a panic and the codes of server failures as bad
 // (Unknown, DeadlineExceeded, Internal, Unavailable, DataLoss,
 // ResourceExhausted), ignores Canceled, and counts every other code as
-// good.
+// good. A call canceled before its answer began never reaches a classifier:
+// the abandon timeout decides (see [WithAbandonTimeout]).
 func DefaultClassifier(code codes.Code, panicValue any) Outcome {
 	if panicValue != nil {
 		return Bad
@@ -95,9 +96,10 @@ func WithMethodTrackers(m map[string]*slo.Tracker) Option {
 // availability and a latency objective, such as "99% of checkouts within
 // 300ms". It records the calls of the given full methods (every method when
 // none is given) that the classifier does not ignore, whether or not an
-// availability tracker counts them. A stream's latency is its whole
-// lifetime. A nil t records no latency. Given more than once, the last
-// wins.
+// availability tracker counts them, and calls canceled before their answer
+// began that had run past threshold. A stream's latency is its whole
+// lifetime, up to its end or its cancellation. A nil t records no latency.
+// Given more than once, the last wins.
 func WithLatency(t *slo.Tracker, threshold time.Duration, methods ...string) Option {
 	return func(cfg *config) {
 		cfg.latency, cfg.threshold, cfg.latencyMethods = t, threshold, nil

@@ -22,7 +22,8 @@ const (
 	Ignore = slo.Ignore // does not count the request at all
 )
 
-// A Classifier decides what a finished request means for an objective.
+// A Classifier decides what a request that got a response means for an
+// objective.
 //
 // status is the handler's own word on the request: the first code it
 // passed to WriteHeader other than an informational 1xx (101 Switching
@@ -32,14 +33,21 @@ const (
 // reports a failure in the middle of a response (say, an encoding error
 // after the first bytes): the classifier sees that code, since the client
 // got a broken response. When the handler panicked before calling
-// WriteHeader, status is 0.
+// WriteHeader, status is 0. A handler that hijacks the connection without
+// calling WriteHeader answers on the connection itself: status is 101 when
+// the request asked to upgrade (Upgrade header; a WebSocket library writes
+// its own 101) and 200 otherwise (a CONNECT tunnel's answer). Codes written
+// after the client went away reached no one and are not seen.
 //
 // panicValue is the value the handler panicked with, or nil when it
 // returned. It is never nil after a panic: since Go 1.21 panic(nil) panics
 // with a *runtime.PanicNilError.
 //
-// A Classifier is called on the request's goroutine after the handler
-// returns and must be safe for concurrent use.
+// A Classifier is called once per request, on the request's goroutine when
+// the handler returns, or on a goroutine of its own when the client leaves
+// a response it has begun to receive, and must be safe for concurrent use.
+// A request abandoned before its response began has no status and is not
+// classified (see Middleware).
 type Classifier func(status int, panicValue any) Outcome
 
 // DefaultClassifier is the classification Middleware uses unless
@@ -73,12 +81,18 @@ func WithClassifier(c Classifier) Option {
 }
 
 // WithLatency adds a latency objective: every request the middleware counts
-// is also recorded on t, good when the handler returned within threshold
-// and bad when it took longer. Latency is measured from the moment the
-// middleware receives the request until the handler returns, so for a
-// streaming response it is the length of the stream. The classifier still
-// decides which requests count: an ignored request is recorded on neither
-// tracker, a failed one is recorded on both (a fast 500 is fast).
+// is also recorded on t, good when its response began within threshold and
+// bad when it began later. Latency is the time from the moment the
+// middleware receives the request to the response's first byte: the first
+// final WriteHeader, Write, WriteString, ReadFrom, Flush or hijack, or the
+// handler's return or panic when it wrote nothing. A streamed response
+// (Flush, server-sent events) and an upgraded connection (a WebSocket) are
+// timed to their first byte, never for the length of the stream or
+// session. The classifier still decides which requests that got a response
+// count: an ignored request is recorded on neither tracker, a failed one is
+// recorded on both (a fast 500 is fast). A request abandoned before its
+// response began is slow when it had run past threshold as its client left,
+// and not counted when it left sooner.
 //
 // With an objective of 99% on t and a threshold of 300ms, one middleware
 // feeds "99.9% of requests succeed" and "99% of requests finish within
@@ -104,7 +118,11 @@ func WithLatency(t *slo.Tracker, threshold time.Duration) Option {
 // mux itself: ServeMux sets Pattern on the request it was given. In the
 // second case, a handler between the middleware and the mux that passes on
 // a copy of the request (r.WithContext, http.StripPrefix) hides the pattern,
-// and such requests go to the default tracker.
+// and such requests go to the default tracker. A request whose client
+// leaves while its handler still runs is counted at once, by the route the
+// mux chooses for it when the middleware wraps an http.ServeMux (directly
+// or through other Middleware), else by the pattern the request had when
+// the middleware was called.
 //
 // A route mapped to a nil tracker is never counted, whatever the default:
 // {"GET /healthz": nil} keeps health checks out of the objective.
@@ -121,11 +139,12 @@ func WithRoutes(routes map[string]*slo.Tracker) Option {
 }
 
 // WithAbandonTimeout sets how long a request may run before its client
-// gives up on it and it still counts as bad: an abandoned request that ran
-// longer than d spends error budget, one abandoned sooner is not counted
-// (the client's choice, not the service's fault). The default is
-// slo.DefaultAbandonTimeout; a d of zero or less counts every abandoned
-// request as bad.
+// gives up on it and it still counts as bad: a request abandoned before its
+// response began, after running longer than d, spends error budget; one
+// abandoned sooner is not counted (the client's choice, not the service's
+// fault). The default is slo.DefaultAbandonTimeout (10s), which says why;
+// a d of zero or less counts every abandoned request as bad. Package
+// slogrpc has the same option, with the same meaning, for canceled calls.
 func WithAbandonTimeout(d time.Duration) Option {
 	return func(cfg *config) {
 		cfg.abandon = d
@@ -139,15 +158,34 @@ func WithAbandonTimeout(d time.Duration) Option {
 //
 // A panicking handler is recorded as bad and the panic is then raised again
 // with the same value, so the server's own recovery, and its silence about
-// http.ErrAbortHandler, behave exactly as without the middleware. Requests
-// whose client went away before the handler returned are ignored unless
-// CountCanceled is given.
+// http.ErrAbortHandler, behave exactly as without the middleware.
 //
-// The handler gets a ResponseWriter wrapped by github.com/felixge/httpsnoop,
-// which implements exactly the optional interfaces of the original one
-// (http.Flusher, http.Hijacker, io.ReaderFrom, http.Pusher, ...) and
-// unwraps for http.ResponseController, so streaming, hijacking and
-// sendfile work as they do without the middleware.
+// Each request is counted once, at the first of two moments: its handler
+// returns (or panics), or its context ends, because the client went away
+// or a deadline set outside the middleware (http.TimeoutHandler) passed.
+// In the second case the request is counted at once, on a goroutine of its
+// own (context.AfterFunc), so a handler that never returns still spends
+// budget when its clients give up:
+//   - a request whose response had begun (see WithLatency) counts as the
+//     response the client got: classified by its status so far, timed to
+//     its first byte; whatever the handler writes afterwards reaches no one;
+//   - a request abandoned before its response began has no status to
+//     classify: on availability it is bad when it ran longer than the
+//     abandon timeout (WithAbandonTimeout) or its deadline passed, and not
+//     counted otherwise; on the latency objective it is slow when it ran
+//     past the threshold, and not counted otherwise.
+//
+// This is the policy of package slogrpc's interceptors too, where a
+// canceled call is an abandoned request and DeadlineExceeded a deadline
+// that passed.
+//
+// The handler gets a ResponseWriter that implements exactly the optional
+// interfaces of the original one (http.Flusher, http.Hijacker,
+// io.ReaderFrom, http.Pusher, ...) and unwraps for
+// http.ResponseController, so streaming, hijacking and sendfile work as
+// they do without the middleware. For net/http's own writers that wrapper
+// is the middleware's record of the request, allocated once; a writer of
+// any other shape is wrapped by github.com/felixge/httpsnoop.
 //
 // t may be nil: with WithRoutes to count only the routes listed there, or
 // with WithLatency to feed only a latency objective.
