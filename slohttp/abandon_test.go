@@ -107,13 +107,25 @@ func TestHungServiceBurnsBudgetWhenItsClientsGiveUp(t *testing.T) {
 }
 
 func TestHandlerThatNeverReturnsIsCountedWhenItsClientGivesUp(t *testing.T) {
-	avail, latency := newTracker(t, "availability"), newTracker(t, "latency")
-	srv := startServer(t, slohttp.Middleware(avail,
-		slohttp.WithLatency(latency, 50*time.Millisecond),
-		slohttp.WithAbandonTimeout(100*time.Millisecond))(hang(t)))
-	giveUp(t, impatient(srv, 300*time.Millisecond), srv.URL)
-	eventuallyCounts(t, avail, 0, 1)
-	eventuallyCounts(t, latency, 0, 1)
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			avail, latency := newTracker(t, "availability"), newTracker(t, "latency")
+			srv := httptest.NewUnstartedServer(slohttp.Middleware(avail,
+				slohttp.WithLatency(latency, 50*time.Millisecond),
+				slohttp.WithAbandonTimeout(100*time.Millisecond))(hang(t)))
+			if proto == "HTTP/2.0" {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(srv.Close)
+			giveUp(t, impatient(srv, 300*time.Millisecond), srv.URL)
+			eventuallyCounts(t, avail, 0, 1)
+			eventuallyCounts(t, latency, 0, 1)
+		})
+	}
 }
 
 func TestAbandonedRequestsCountAsBadPastTheAbandonTimeout(t *testing.T) {
