@@ -338,7 +338,7 @@ func (q *request) returned(panicValue any) {
 	if status == 0 && panicValue == nil {
 		status = http.StatusOK
 	}
-	q.record(q.r.Pattern, status, panicValue, time.Since(q.start))
+	q.record(q.r.Pattern, status, panicValue)
 }
 
 // tracker returns the availability tracker of a request with the given
@@ -356,9 +356,10 @@ func (h *handler) tracker(pattern string) (t *slo.Tracker, counted bool) {
 	return t, true
 }
 
-// record counts a request that got a response as the classifier says,
-// with end the time it took if the response has not begun before.
-func (q *request) record(pattern string, status int, panicValue any, end time.Duration) {
+// record counts a request that got a response as the classifier says. Its
+// latency is the time to its first byte, or until now when it has written
+// none.
+func (q *request) record(pattern string, status int, panicValue any) {
 	h := q.h
 	t, counted := h.tracker(pattern)
 	if !counted {
@@ -372,10 +373,13 @@ func (q *request) record(pattern string, status int, panicValue any, end time.Du
 		t.Record(outcome == Good)
 	}
 	if h.latency != nil {
+		var latency time.Duration
 		if began := q.began.Load(); began != 0 {
-			end = time.Duration(began - 1)
+			latency = time.Duration(began - 1)
+		} else {
+			latency = time.Since(q.start)
 		}
-		h.latency.Record(end <= h.threshold)
+		h.latency.Record(latency <= h.threshold)
 	}
 }
 
@@ -385,7 +389,6 @@ func (q *request) record(pattern string, status int, panicValue any, end time.Du
 // returns is counted too.
 func (q *request) abandoned() {
 	h := q.h
-	age := time.Since(q.start)
 	pattern := q.pattern
 	if h.routes != nil && h.mux != nil {
 		// The mux sets r.Pattern on the handler's goroutine: ask it instead.
@@ -397,13 +400,14 @@ func (q *request) abandoned() {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		q.record(pattern, status, nil, age)
+		q.record(pattern, status, nil)
 		return
 	}
 	t, counted := h.tracker(pattern)
 	if !counted {
 		return
 	}
+	age := time.Since(q.start)
 	if t != nil && (age > h.abandon || errors.Is(q.ctx.Err(), context.DeadlineExceeded)) {
 		t.Record(false)
 	}
