@@ -192,7 +192,7 @@ func TestRequestPastItsDeadlineIsBad(t *testing.T) {
 // counts as the status it got and the time to its first byte, not as an
 // abandoned request, and what the handler writes afterwards reaches no one.
 func TestClientLeavingMidStreamCountsTheResponseItGot(t *testing.T) {
-	const threshold = 100 * time.Millisecond
+	const threshold = 250 * time.Millisecond // generous: a loaded machine is slow to start a response
 	avail, latency := newTracker(t, "availability"), newTracker(t, "latency")
 	h, finished := done(slohttp.Middleware(avail,
 		slohttp.WithLatency(latency, threshold),
@@ -234,7 +234,7 @@ func plainFlusher(next http.Handler) http.Handler {
 }
 
 func TestStreamedResponseLatencyIsTimeToFirstByte(t *testing.T) {
-	const threshold = 100 * time.Millisecond
+	const threshold = 250 * time.Millisecond // generous: a loaded machine is slow to start a response
 	firstBytes := []struct {
 		name  string
 		write func(w http.ResponseWriter)
@@ -296,7 +296,7 @@ func TestStreamedResponseLatencyIsTimeToFirstByte(t *testing.T) {
 // A hijacked connection (a WebSocket, say) is timed to the hijack, never
 // for its whole session, and counts as the response it is.
 func TestHijackIsTimedToTheHijackAndCountsAsTheResponseItIs(t *testing.T) {
-	const threshold = 100 * time.Millisecond
+	const threshold = 250 * time.Millisecond // generous: a loaded machine is slow to start a response
 	tests := []struct {
 		name        string
 		upgrade     bool // the request asks to upgrade
