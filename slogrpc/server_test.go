@@ -29,6 +29,7 @@ import (
 //	"block"    signal on probe.blocked, wait for the call's context to end,
 //	           then answer OK
 //	"sleep:<d>" sleep for the duration d, then answer OK
+//	"hang"     wait for probe.release, whatever the call's context says
 const (
 	probeCall   = "/test.Probe/Call"
 	probeStream = "/test.Probe/Stream"
@@ -36,6 +37,7 @@ const (
 
 type probe struct {
 	blocked chan struct{} // receives when a "block" call is waiting
+	release chan struct{} // closed when the test ends
 }
 
 // act carries out an instruction; a nil error means OK.
@@ -43,6 +45,9 @@ func (p *probe) act(ctx context.Context, instruction string) error {
 	switch {
 	case instruction == "panic":
 		panic("probe panic")
+	case instruction == "hang":
+		<-p.release
+		return nil
 	case instruction == "block":
 		p.blocked <- struct{}{}
 		<-ctx.Done()
@@ -123,7 +128,7 @@ func startServer(t *testing.T, unary grpc.UnaryServerInterceptor, stream grpc.St
 	t.Helper()
 	ts := &testServer{
 		health:   health.NewServer(),
-		probe:    &probe{blocked: make(chan struct{}, 1)},
+		probe:    &probe{blocked: make(chan struct{}, 1), release: make(chan struct{})},
 		finished: make(chan string, 64),
 	}
 	outerUnary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
@@ -174,6 +179,7 @@ func startServer(t *testing.T, unary grpc.UnaryServerInterceptor, stream grpc.St
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { close(ts.probe.release) })
 	ts.conn = conn
 	return ts
 }

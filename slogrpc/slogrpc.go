@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/slo-budget-tracker/slo"
@@ -34,7 +36,8 @@ type Classifier func(code codes.Code, panicValue any) Outcome
 // DefaultClassifier counts a panic and the codes of server failures as bad
 // (Unknown, DeadlineExceeded, Internal, Unavailable, DataLoss,
 // ResourceExhausted), ignores Canceled, and counts every other code as
-// good.
+// good. A call canceled before its answer began never reaches a classifier:
+// the abandon timeout decides (see [WithAbandonTimeout]).
 func DefaultClassifier(code codes.Code, panicValue any) Outcome {
 	if panicValue != nil {
 		return Bad
@@ -58,6 +61,7 @@ type config struct {
 	latency        *slo.Tracker
 	threshold      time.Duration
 	latencyMethods map[string]bool // nil: every method
+	abandon        time.Duration
 }
 
 // WithClassifier replaces [DefaultClassifier]. A nil c keeps the default.
@@ -92,9 +96,10 @@ func WithMethodTrackers(m map[string]*slo.Tracker) Option {
 // availability and a latency objective, such as "99% of checkouts within
 // 300ms". It records the calls of the given full methods (every method when
 // none is given) that the classifier does not ignore, whether or not an
-// availability tracker counts them. A stream's latency is its whole
-// lifetime. A nil t records no latency. Given more than once, the last
-// wins.
+// availability tracker counts them, and calls canceled before their answer
+// began that had run past threshold. A stream's latency is its whole
+// lifetime, up to its end or its cancellation. A nil t records no latency.
+// Given more than once, the last wins.
 func WithLatency(t *slo.Tracker, threshold time.Duration, methods ...string) Option {
 	return func(cfg *config) {
 		cfg.latency, cfg.threshold, cfg.latencyMethods = t, threshold, nil
@@ -104,6 +109,19 @@ func WithLatency(t *slo.Tracker, threshold time.Duration, methods ...string) Opt
 				cfg.latencyMethods[fullMethod(m)] = true
 			}
 		}
+	}
+}
+
+// WithAbandonTimeout sets how long a call may run before its client
+// cancels it and it still counts as bad: a call canceled before its answer
+// began, after running longer than d, spends error budget; one canceled
+// sooner is not counted (the client's choice, not the service's fault). The
+// default is slo.DefaultAbandonTimeout; a d of zero or less counts every
+// such call as bad. This is package slohttp's option of the same name, with
+// the same meaning.
+func WithAbandonTimeout(d time.Duration) Option {
+	return func(cfg *config) {
+		cfg.abandon = d
 	}
 }
 
@@ -122,7 +140,7 @@ type interceptor struct {
 }
 
 func newInterceptor(t *slo.Tracker, opts []Option) *interceptor {
-	ic := &interceptor{tracker: t, config: config{classify: DefaultClassifier}}
+	ic := &interceptor{tracker: t, config: config{classify: DefaultClassifier, abandon: slo.DefaultAbandonTimeout}}
 	for _, o := range opts {
 		if o != nil {
 			o(&ic.config)
@@ -144,40 +162,119 @@ func (ic *interceptor) trackers(method string) (avail, latency *slo.Tracker) {
 	return avail, latency
 }
 
-// end counts a finished call of a method that avail or latency (or both)
-// measure, started at start (zero when latency is nil): err is its
-// handler's error, p the value it panicked with.
-func (ic *interceptor) end(ctx context.Context, avail, latency *slo.Tracker, start time.Time, err error, p any) {
-	code := codes.Unknown
-	if p == nil {
-		code = codeOf(ctx, err)
+// A call is what the interceptor knows of one call while its handler runs.
+// When the call's context ends first, the goroutine that counts it reads
+// it while the handler may still write it.
+type call struct {
+	ic             *interceptor
+	ctx            context.Context
+	avail, latency *slo.Tracker
+	start          time.Time
+	// began is set once a stream has sent its client a header or a
+	// message while the client was there; a unary call answers only when
+	// its handler returns.
+	began atomic.Bool
+}
+
+// watch starts counting a call and returns stop, which returns true when
+// the call is still the handler's goroutine to count and false when
+// abandoned has been started: exactly one of the two counts it.
+func (ic *interceptor) watch(ctx context.Context, avail, latency *slo.Tracker) (*call, func() bool) {
+	c := &call{ic: ic, ctx: ctx, avail: avail, latency: latency, start: time.Now()}
+	if ctx.Done() == nil {
+		return c, func() bool { return true }
 	}
-	var good bool
-	switch ic.classify(code, p) {
-	case Good:
-		good = true
-	case Bad:
-	default:
+	return c, context.AfterFunc(ctx, c.abandoned)
+}
+
+// returned counts a call whose handler returned err, or panicked with p.
+func (c *call) returned(err error, p any) {
+	// A context's Done channel closes before the functions waiting on it
+	// start: the handler may see its client leave first.
+	if c.ctx.Err() != nil {
+		c.abandoned()
 		return
 	}
-	if avail != nil {
-		avail.Record(good)
+	code := codes.Unknown
+	if p == nil {
+		code = codeOf(c.ctx, err)
 	}
-	if latency != nil {
-		latency.Record(time.Since(start) <= ic.threshold)
-	}
+	c.count(code, p)
 }
 
 // panicked counts a call whose handler did not return, given what recover
 // returned in the deferred call, and panics again with the same value. A
 // nil p means the handler called runtime.Goexit: nothing is counted and the
 // goroutine goes on exiting.
-func (ic *interceptor) panicked(ctx context.Context, avail, latency *slo.Tracker, start time.Time, p any) {
-	if p == nil {
+func (c *call) panicked(stop func() bool, p any) {
+	if stop() && p != nil {
+		c.returned(nil, p)
+	}
+	if p != nil {
+		panic(p)
+	}
+}
+
+// count records the call as the classifier says of code and p.
+func (c *call) count(code codes.Code, p any) {
+	var good bool
+	switch c.ic.classify(code, p) {
+	case Good:
+		good = true
+	case Bad:
+	default:
 		return
 	}
-	ic.end(ctx, avail, latency, start, nil, p)
-	panic(p)
+	if c.avail != nil {
+		c.avail.Record(good)
+	}
+	if c.latency != nil {
+		c.latency.Record(time.Since(c.start) <= c.ic.threshold)
+	}
+}
+
+// abandoned counts a call whose context ended before its handler returned,
+// whatever the handler does afterwards, so a handler that never returns is
+// counted too. A call canceled before its answer began is not classified:
+// it is bad past the abandon timeout, slow past the latency threshold, and
+// not counted otherwise.
+func (c *call) abandoned() {
+	code := codeOf(c.ctx, nil)
+	if code != codes.Canceled || c.began.Load() {
+		c.count(code, nil)
+		return
+	}
+	age := time.Since(c.start)
+	if c.avail != nil && age > c.ic.abandon {
+		c.avail.Record(false)
+	}
+	if c.latency != nil && age > c.ic.threshold {
+		c.latency.Record(false)
+	}
+}
+
+// sentStream is a server stream that notes when it begins to answer.
+type sentStream struct {
+	grpc.ServerStream
+	c *call
+}
+
+func (s *sentStream) begin() {
+	if s.c.ctx.Err() == nil {
+		s.c.began.Store(true)
+	}
+}
+
+// SendHeader notes the answer's beginning and sends md.
+func (s *sentStream) SendHeader(md metadata.MD) error {
+	s.begin()
+	return s.ServerStream.SendHeader(md)
+}
+
+// SendMsg notes the answer's beginning and sends m.
+func (s *sentStream) SendMsg(m any) error {
+	s.begin()
+	return s.ServerStream.SendMsg(m)
 }
 
 // deadlineSlack is how close to its deadline a canceled call counts as one
@@ -219,19 +316,18 @@ func UnaryServerInterceptor(t *slo.Tracker, opts ...Option) grpc.UnaryServerInte
 		if avail == nil && latency == nil {
 			return handler(ctx, req)
 		}
-		var start time.Time
-		if latency != nil {
-			start = time.Now()
-		}
+		c, stop := ic.watch(ctx, avail, latency)
 		returned := false
 		defer func() {
 			if !returned {
-				ic.panicked(ctx, avail, latency, start, recover())
+				c.panicked(stop, recover())
 			}
 		}()
 		resp, err = handler(ctx, req)
 		returned = true
-		ic.end(ctx, avail, latency, start, err, nil)
+		if stop() {
+			c.returned(err, nil)
+		}
 		return resp, err
 	}
 }
@@ -247,20 +343,18 @@ func StreamServerInterceptor(t *slo.Tracker, opts ...Option) grpc.StreamServerIn
 		if avail == nil && latency == nil {
 			return handler(srv, ss)
 		}
-		ctx := ss.Context()
-		var start time.Time
-		if latency != nil {
-			start = time.Now()
-		}
+		c, stop := ic.watch(ss.Context(), avail, latency)
 		returned := false
 		defer func() {
 			if !returned {
-				ic.panicked(ctx, avail, latency, start, recover())
+				c.panicked(stop, recover())
 			}
 		}()
-		err = handler(srv, ss)
+		err = handler(srv, &sentStream{ServerStream: ss, c: c})
 		returned = true
-		ic.end(ctx, avail, latency, start, err, nil)
+		if stop() {
+			c.returned(err, nil)
+		}
 		return err
 	}
 }

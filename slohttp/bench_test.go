@@ -2,6 +2,7 @@ package slohttp_test
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +19,8 @@ import (
 
 // benchWriter is a ResponseWriter that keeps nothing, with the optional
 // interfaces of net/http's HTTP/1 writer (Flusher, Hijacker, ReaderFrom,
-// StringWriter), so the cost measured is the middleware's, not a recorder's.
+// StringWriter and the methods http.ResponseController looks for), so the
+// cost measured is the middleware's, not a recorder's.
 type benchWriter struct{ header http.Header }
 
 func (w *benchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -31,6 +33,20 @@ func (w *benchWriter) Write(b []byte) (int, error)       { return len(b), nil }
 func (w *benchWriter) WriteString(s string) (int, error) { return len(s), nil }
 func (w *benchWriter) WriteHeader(int)                   {}
 func (w *benchWriter) Flush()                            {}
+func (w *benchWriter) FlushError() error                 { return nil }
+func (w *benchWriter) CloseNotify() <-chan bool          { return nil }
+func (w *benchWriter) SetReadDeadline(time.Time) error   { return nil }
+func (w *benchWriter) SetWriteDeadline(time.Time) error  { return nil }
+func (w *benchWriter) EnableFullDuplex() error           { return nil }
+
+// plainWriter is a writer of another shape, a ResponseWriter and a
+// Flusher, as another middleware's may be.
+type plainWriter struct{ header http.Header }
+
+func (w *plainWriter) Header() http.Header         { return w.header }
+func (w *plainWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *plainWriter) WriteHeader(int)             {}
+func (w *plainWriter) Flush()                      {}
 
 var body = []byte(`{"ok":true}`)
 
@@ -60,19 +76,29 @@ func BenchmarkMiddleware(b *testing.B) {
 	variants := []struct {
 		name    string
 		handler http.Handler
+		plain   bool // served to a plainWriter rather than a benchWriter
 	}{
-		{"bare", app},
-		{"slohttp", slohttp.Middleware(avail)(app)},
+		{"bare", app, false},
+		{"slohttp", slohttp.Middleware(avail)(app), false},
+		{"slohttp-another-writer", slohttp.Middleware(avail)(app), true},
 		{"slohttp+latency+routes", slohttp.Middleware(avail,
 			slohttp.WithLatency(latency, 300*time.Millisecond),
-			slohttp.WithRoutes(map[string]*slo.Tracker{"POST /checkout": checkout}))(app)},
-		{"promhttp-code-method", promhttp.InstrumentHandlerCounter(codeMethod, app)},
-		{"promhttp-unlabelled", promhttp.InstrumentHandlerCounter(unlabelled, app)},
+			slohttp.WithRoutes(map[string]*slo.Tracker{"POST /checkout": checkout}))(app), false},
+		{"promhttp-code-method", promhttp.InstrumentHandlerCounter(codeMethod, app), false},
+		{"promhttp-unlabelled", promhttp.InstrumentHandlerCounter(unlabelled, app), false},
 	}
-	req := httptest.NewRequest("GET", "/search", nil)
+	// net/http gives every request a context that ends when the client
+	// goes away; the middleware watches it, so the benchmark's does too.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := httptest.NewRequest("GET", "/search", nil).WithContext(ctx)
 	for _, v := range variants {
+		newWriter := func() http.ResponseWriter { return &benchWriter{header: make(http.Header)} }
+		if v.plain {
+			newWriter = func() http.ResponseWriter { return &plainWriter{header: make(http.Header)} }
+		}
 		b.Run(v.name, func(b *testing.B) {
-			w := &benchWriter{header: make(http.Header)}
+			w := newWriter()
 			b.ReportAllocs()
 			for b.Loop() {
 				v.handler.ServeHTTP(w, req)
@@ -81,7 +107,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		b.Run(v.name+"/parallel", func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				w := &benchWriter{header: make(http.Header)}
+				w := newWriter()
 				for pb.Next() {
 					v.handler.ServeHTTP(w, req)
 				}

@@ -10,12 +10,30 @@
 //	http.ListenAndServe(addr, slohttp.Middleware(availability)(mux))
 //
 // By default a request is bad when the handler panics or answers 500 or
-// more; a handler that never calls WriteHeader answers 200; a request whose
-// client went away before the handler returned is not counted. A panic is
+// more; a handler that never calls WriteHeader answers 200. A panic is
 // recorded and raised again unchanged. WithClassifier changes the rule,
 // WithLatency feeds a second, latency objective from the same requests, and
 // WithRoutes gives routes of an http.ServeMux objectives of their own, chosen
 // by the route's pattern, never by anything else the request carries.
+//
+// What the edge cases count as:
+//   - Abandoned (the client went away before the response began): counted
+//     the moment the client leaves, even if the handler never returns. Slow
+//     on the latency objective when it had run past the threshold; bad on
+//     availability when it had run past the abandon timeout
+//     (WithAbandonTimeout, 10s by default); not counted otherwise, since a
+//     client that leaves early may just have changed its mind. A deadline
+//     set outside the middleware (http.TimeoutHandler) that passes is bad.
+//   - Streamed (Flush, server-sent events): timed to the first byte, never
+//     for the length of the stream; a client that leaves a stream it has
+//     begun to receive got a response, counted by its status so far.
+//   - Hijacked or upgraded (a WebSocket): timed to the hijack, never for
+//     the session; it counts as the status written before the hijack, or,
+//     without one, 101 for a request that asked to upgrade and 200 for any
+//     other.
+//
+// Package slogrpc follows the same policy for gRPC calls, with an option of
+// the same name.
 //
 // # The JSON report
 //

@@ -319,42 +319,6 @@ func TestGoexitIsNotCounted(t *testing.T) {
 	wantCounts(t, tr, 0, 0)
 }
 
-func TestCanceledRequestsAreIgnoredByDefault(t *testing.T) {
-	for _, count := range []bool{false, true} {
-		t.Run(fmt.Sprintf("CountCanceled=%v", count), func(t *testing.T) {
-			tr := newTracker(t, "api")
-			var opts []slohttp.Option
-			if count {
-				opts = append(opts, slohttp.CountCanceled())
-			}
-			started := make(chan struct{})
-			h, finished := done(slohttp.Middleware(tr, opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				close(started)
-				<-r.Context().Done()
-				http.Error(w, r.Context().Err().Error(), http.StatusServiceUnavailable)
-			})))
-			srv := httptest.NewServer(h)
-			defer srv.Close()
-
-			ctx, cancel := context.WithCancel(context.Background())
-			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-			go func() {
-				<-started
-				cancel()
-			}()
-			if _, err := srv.Client().Do(req); err == nil {
-				t.Fatal("the canceled request got a response")
-			}
-			wait(t, finished)
-			if count {
-				wantCounts(t, tr, 0, 1)
-			} else {
-				wantCounts(t, tr, 0, 0)
-			}
-		})
-	}
-}
-
 func TestLatencyObjectiveRecordsSlowRequestsAsBad(t *testing.T) {
 	avail, latency := newTracker(t, "availability"), newTracker(t, "latency")
 	const threshold = 150 * time.Millisecond
@@ -608,6 +572,23 @@ func interfaces(w http.ResponseWriter) []string {
 	if _, ok := w.(io.StringWriter); ok {
 		names = append(names, "StringWriter")
 	}
+	// What http.ResponseController looks for, and the deprecated
+	// CloseNotifier.
+	if _, ok := w.(interface{ FlushError() error }); ok {
+		names = append(names, "FlushError")
+	}
+	if _, ok := w.(interface{ CloseNotify() <-chan bool }); ok {
+		names = append(names, "CloseNotify")
+	}
+	if _, ok := w.(interface{ SetReadDeadline(time.Time) error }); ok {
+		names = append(names, "SetReadDeadline")
+	}
+	if _, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		names = append(names, "SetWriteDeadline")
+	}
+	if _, ok := w.(interface{ EnableFullDuplex() error }); ok {
+		names = append(names, "EnableFullDuplex")
+	}
 	return names
 }
 
@@ -675,8 +656,8 @@ func TestWrappedWriterKeepsItsInterfaces(t *testing.T) {
 				t.Errorf("Push returned %v on the server's writer and %v through the middleware", pushErr, pushErrWrapped)
 			}
 			want := map[string][]string{
-				"HTTP/1.1": {"Flusher", "Hijacker", "ReaderFrom", "StringWriter"},
-				"HTTP/2.0": {"Flusher", "Pusher", "StringWriter"},
+				"HTTP/1.1": {"Flusher", "Hijacker", "ReaderFrom", "StringWriter", "FlushError", "CloseNotify", "SetReadDeadline", "SetWriteDeadline", "EnableFullDuplex"},
+				"HTTP/2.0": {"Flusher", "Pusher", "StringWriter", "FlushError", "CloseNotify", "SetReadDeadline", "SetWriteDeadline", "EnableFullDuplex"},
 			}[proto]
 			if fmt.Sprint(wrapped) != fmt.Sprint(want) {
 				t.Errorf("wrapped writer implements %v, want %v", wrapped, want)

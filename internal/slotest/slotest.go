@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 )
 
@@ -48,4 +49,17 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Eventually polls cond until it holds, and fails the test with what when
+// it does not within the given time.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
