@@ -14,7 +14,7 @@ import (
 
 // The recording benchmarks compare the tracker with two baselines measured
 // in the same run: client_golang's Counter.Inc (the cost of counting at all)
-// and a mutex-guarded slice of timestamped observations, the seed's design.
+// and a mutex-guarded slice of timestamped observations, the simplest design.
 
 func newBenchTracker(b *testing.B, opts ...slo.Option) *slo.Tracker {
 	b.Helper()
@@ -25,7 +25,7 @@ func newBenchTracker(b *testing.B, opts ...slo.Option) *slo.Tracker {
 	return t
 }
 
-// sliceStore is the seed's observation store: every event appended with its
+// sliceStore is the naive observation store: every event appended with its
 // time under a lock, old ones dropped on the way.
 type sliceStore struct {
 	mu     sync.Mutex

@@ -23,8 +23,8 @@ const (
 const firstLoadRetry = 100 * time.Millisecond
 
 // A Store saves tracker states and gives them back, so that a window
-// survives restarts (store/filestore) or is shared by replicas
-// (store/redisstore).
+// survives restarts (store/filestore) or can be summed across replicas
+// (store/redisstore's FleetSnapshot).
 //
 // A tracker calls its store only from one background goroutine and from
 // Close; recording never waits on a store. Save is given the tracker's

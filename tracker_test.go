@@ -281,7 +281,7 @@ func TestMonthReplay(t *testing.T) {
 	finite(t, s)
 }
 
-// observation is one event of the naive reference: the seed's deque.
+// observation is one event of the naive reference: a deque of every event.
 type observation struct {
 	at   int64
 	good bool

@@ -35,7 +35,7 @@ func TestNewFromEnvReadsTheEnvironment(t *testing.T) {
 			want: Config{URL: "https://audit.example/api/", Token: testToken, Timeout: 500 * time.Millisecond, Source: "payments"},
 		},
 		{
-			name: "a timeout in seconds, as the seed read it",
+			name: "a timeout in seconds, as the Python package reads it",
 			env:  map[string]string{EnvURL: "http://127.0.0.1:9", EnvTimeout: "2.5"},
 			want: Config{URL: "http://127.0.0.1:9", Timeout: 2500 * time.Millisecond, Source: DefaultSource},
 		},

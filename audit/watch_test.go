@@ -193,7 +193,7 @@ func TestWatcherWatchesBurnRateWindowsWhenTheTierPolicyIsDisabled(t *testing.T) 
 	c := newClock()
 	start := c.Now()
 	o := checkoutObjective()
-	o.Tiers = []slo.AlertTier{} // the seed's rule: each burn-rate window against the threshold
+	o.Tiers = []slo.AlertTier{} // the Python package's rule: each burn-rate window against the threshold
 	o.BurnRateWindows = []time.Duration{2 * time.Minute, 10 * time.Minute}
 	o.BurnRateThreshold = 8
 	tr, err := slo.NewTracker(o, slo.WithClock(c.Now))

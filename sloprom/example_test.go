@@ -37,7 +37,7 @@ slo_events_total{outcome="good",slo="checkout"} 999
 	// events exported: true
 }
 
-// Handler serves the objectives alone, the way the seed's exporter.render()
+// Handler serves the objectives alone, the way the Python package's exporter.render()
 // did; mount it on /metrics.
 func ExampleHandler() {
 	objectives := slo.NewRegistry()

@@ -1,6 +1,6 @@
 // Package filestore keeps tracker states in files, one per objective, so
-// that an objective's window survives restarts and deploys. It is the
-// embedded default store: nothing to run beside the service.
+// that an objective's window survives restarts and deploys, with nothing to
+// run beside the service. `slo demo` uses it by default.
 //
 // Open a directory and give the store to the trackers:
 //

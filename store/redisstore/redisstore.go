@@ -1,5 +1,6 @@
-// Package redisstore keeps tracker states in Redis, so that the replicas of
-// a service share one error budget and each survives its restarts.
+// Package redisstore keeps tracker states in Redis, so that each replica of
+// a service survives its restarts and FleetSnapshot sums every replica's
+// windows into the fleet's error budget.
 //
 // Every replica (instance) counts its own events in memory, exactly as
 // without a store: recording never touches the network. Its tracker saves
