@@ -3,6 +3,8 @@ package promrules
 import (
 	"fmt"
 	"testing"
+
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
 )
 
 // fleet returns n SLOs of the shapes specs give, with distinct names.
@@ -54,7 +56,8 @@ func BenchmarkBaselineYAML1000SLOs(b *testing.B) {
 }
 
 // BenchmarkGenerateAndPromtoolCheck1000SLOs adds the real promtool check
-// rules on the generated file: the validation a CI job would run.
+// rules (Prometheus 2's) on the generated file: the validation a CI job
+// would run.
 func BenchmarkGenerateAndPromtoolCheck1000SLOs(b *testing.B) {
 	slos := fleet(1000)
 	for b.Loop() {
@@ -62,6 +65,6 @@ func BenchmarkGenerateAndPromtoolCheck1000SLOs(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		checkRules(b, res.Rules, FormatRules)
+		checkRulesWith(b, testdeps.Engines[0], res.Rules, FormatRules)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
 )
 
 // daily returns s with a one-day window: the default tiers scale down with
@@ -52,9 +53,7 @@ func TestGeneratedTestsPassPromtool(t *testing.T) {
 			if len(tests.Warnings) > 0 && c.slo.Objective.Window != 0 {
 				t.Errorf("warnings: %q", tests.Warnings)
 			}
-			if out, ok := testRules(t, rules.Rules, tests.Tests); !ok {
-				t.Fatalf("promtool test rules failed:\n%s", out)
-			}
+			passRules(t, rules.Rules, tests.Tests)
 		})
 	}
 }
@@ -110,13 +109,15 @@ func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
 				t.Fatalf("rules lack %q", c.old)
 			}
 			broken := bytes.ReplaceAll(rules, []byte(c.old), []byte(c.new))
-			out, ok := testRules(t, broken, tests.Tests)
-			if ok {
-				t.Fatalf("promtool test rules passed on broken rules (%s)", c.name)
-			}
-			if !strings.Contains(out, "FAILED") {
-				t.Fatalf("promtool failed without a failing test:\n%s", out)
-			}
+			testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+				out, ok := testRules(t, e, broken, tests.Tests)
+				if ok {
+					t.Fatalf("promtool test rules passed on broken rules (%s)", c.name)
+				}
+				if !strings.Contains(out, "FAILED") {
+					t.Fatalf("promtool failed without a failing test:\n%s", out)
+				}
+			})
 		})
 	}
 }
