@@ -1,6 +1,7 @@
 package testdeps
 
 import (
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"os/exec"
@@ -129,8 +130,10 @@ type versionResult struct {
 	err error
 }
 
-// version runs path --version once per process and returns the version it
-// prints.
+// version returns the version of a Prometheus program, once per process:
+// what it prints for --version, or, for a binary built by `go install`
+// without release flags (which prints an empty version), the version of
+// the Go module it was built from.
 func version(path string) (string, error) {
 	versionsMu.Lock()
 	defer versionsMu.Unlock()
@@ -139,13 +142,14 @@ func version(path string) (string, error) {
 	}
 	var r versionResult
 	out, err := exec.Command(path, "--version").CombinedOutput()
-	switch m := versionRe.FindSubmatch(out); {
-	case err != nil:
-		r.err = err
-	case m == nil:
-		r.err = fmt.Errorf("no version in the output of --version: %q", out)
-	default:
+	if m := versionRe.FindSubmatch(out); m != nil {
 		r.v = string(m[1])
+	} else if info, berr := buildinfo.ReadFile(path); berr == nil && strings.HasPrefix(info.Main.Version, "v") {
+		r.v = strings.TrimPrefix(info.Main.Version, "v")
+	} else if err != nil {
+		r.err = fmt.Errorf("%s --version: %w", path, err)
+	} else {
+		r.err = fmt.Errorf("no version in the output of --version nor in the build info: %q", out)
 	}
 	versions[path] = r
 	return r.v, r.err
