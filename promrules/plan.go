@@ -267,7 +267,7 @@ func canonicalSelector(field, text string) (string, error) {
 // query renders a template for a window; templates were checked by
 // compileQuery, so an error here is a bug.
 func query(t *template.Template, w time.Duration) string {
-	s, err := execQuery(t, promDuration(w))
+	s, err := execQuery(t, promWindow(w))
 	if err != nil {
 		panic(fmt.Sprintf("promrules: template checked earlier failed: %v", err))
 	}
@@ -305,6 +305,15 @@ func promDuration(d time.Duration) string {
 		}
 	}
 	return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+}
+
+// promWindow formats the range of a selector: in one unit when a whole
+// number of seconds or larger units, else compound (5m1ms).
+func promWindow(d time.Duration) string {
+	if d%time.Second == 0 {
+		return promDuration(d)
+	}
+	return promRange(d)
 }
 
 // promRange formats d as a compound duration, largest unit first: 29d23h57m30s.

@@ -94,13 +94,13 @@ func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
 		want           string // a failing test's name
 	}{
 		{"NaN on zero traffic", "> 0)) or vector(0)", "))", "no traffic"},
-		{"gap while the error counter is missing", `code=~"5.."}[5m])) or vector(0)) * 300`, `code=~"5.."}[5m]))) * 300`, "no traffic"},
+		{"gap while the error counter is missing", `code=~"5.."}[5m1ms])) or vector(0)) * 300`, `code=~"5.."}[5m1ms]))) * 300`, "no traffic"},
 		{"page tier factor too high", ">= 14.4", ">= 16", "burning 1.1x the factor fires"},
 		{"page tier factor too low", ">= 14.4", ">= 12", "burning 0.9x the factor never fires"},
 		{"ticket tier ignores its short window", "/ 0.001 >= 1) and (sum(slo:sli_error:ratio_rate12m", "/ 0.001 >= 1) or (sum(slo:sli_error:ratio_rate12m", "burning 0.9x"},
 		{"overlapping grid", "[23h57m30s]", "[1d5m]", "counters reset"},
 		{"exhausted never fires", ") <= 0", ") <= -5", "SLOErrorBudgetExhausted fires"},
-		{"absent never fires", "absent(sum(rate(http_requests_total{job=\"checkout\"}[5m])))", "absent(vector(1))", "SLOMetricsAbsent fires"},
+		{"absent never fires", "absent(sum(rate(http_requests_total{job=\"checkout\"}[5m1ms])))", "absent(vector(1))", "SLOMetricsAbsent fires"},
 		{"wrong label on alerts", "severity: page", "severity: critical", "page"},
 	}
 	for _, c := range cases {
