@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/sloprom"
 )
 
@@ -61,126 +62,252 @@ type ruleGroup struct {
 	Rules    []map[string]any `yaml:"rules"`
 }
 
-// TestPrometheusAgreesWithTracker is the end-to-end proof: days of traffic
-// in a real Prometheus (backfilled with promtool), the rules `slo generate`
-// writes evaluated over them, the same events replayed through a tracker,
-// and all of them compared with the truth counted from the raw events.
-func TestPrometheusAgreesWithTracker(t *testing.T) {
+// methods are the long-window methods whose rules every engine evaluates.
+var methods = []string{"exact", "ratio-average"}
+
+// vmName names VictoriaMetrics (with vmalert) among the engines.
+const vmName = "victoriametrics"
+
+// scenario is what every engine is checked against: the traffic, the rules
+// `slo generate` writes for it, and the tracker's view of it.
+type scenario struct {
+	dir         string
+	start, end  time.Time
+	from        time.Time // the first instant compared: the window is full
+	slots       []slot
+	openMetrics string // the counters, for promtool tsdb create-blocks-from
+	promText    string // the counters, for VictoriaMetrics' import
+	rulesPath   map[string]string
+	rules       map[string]ruleFile
+	snaps       map[time.Time]slo.Snapshot
+}
+
+// instant is one compared instant: aligned with the tracker's buckets, or
+// midway between.
+type instant struct {
+	at      time.Time
+	aligned bool
+}
+
+// engineErrors holds, per method and instant, how far an engine's remaining
+// budget is from the truth at the instant the engine evaluated its rule.
+type engineErrors map[string]map[time.Time]float64
+
+// TestEnginesAgreeWithTracker is the end-to-end proof: days of traffic in a
+// real Prometheus 2 and 3 (backfilled with promtool) and VictoriaMetrics
+// (imported, the rules replayed by vmalert), the rules `slo generate` writes
+// evaluated over them, the same events replayed through a tracker, and all
+// of them compared with the truth counted from the raw events.
+func TestEnginesAgreeWithTracker(t *testing.T) {
 	if testing.Short() {
-		t.Skip("end to end: minutes of work")
+		t.Skip("end to end: minutes of work per engine")
 	}
-	dir := t.TempDir()
-	prom := newPromServer(t) // fails under CI when prometheus is missing
-	cli := buildCLI(t, dir)
+	sc := newScenario(t)
+	sc.checkTracker(t)
+	results := map[string]engineErrors{}
+	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+		prom := newPromServer(t, e) // fails under CI when the engine is missing
+		promtool(t, e, "tsdb", "create-blocks-from", "openmetrics", sc.openMetrics, prom.dataDir)
+		prom.start()
+		// The rules of both methods, backfilled level by level (a rule
+		// reading another rule's series needs them in the TSDB).
+		dir := t.TempDir()
+		for _, m := range methods {
+			promtool(t, e, "check", "rules", sc.rulesPath[m])
+			backfillRules(t, prom, dir, m, sc.rules[m], sc.start, sc.end)
+		}
+		results[e.Name] = sc.check(t, &prom.queryAPI)
+		// What the long-window budget costs per evaluation.
+		querySamples(t, &prom.queryAPI, sc.rules, sc.end)
+	})
+	t.Run(vmName, func(t *testing.T) {
+		vm := newVMServer(t) // fails under CI when VictoriaMetrics is missing
+		vm.importText(sc.promText)
+		// vmalert writes what a rule records through remote write, and
+		// VictoriaMetrics makes it searchable a moment later: the rules are
+		// replayed one dependency level at a time, flushed in between.
+		dir := t.TempDir()
+		for _, m := range methods {
+			for l, part := range ruleLevels(t, sc.rules[m]) {
+				vm.replay(writeRuleFile(t, filepath.Join(dir, fmt.Sprintf("%s.level%d.yml", m, l)), part), sc.start, sc.end)
+			}
+		}
+		results[vmName] = sc.check(t, &vm.queryAPI)
+		// VictoriaMetrics has no counterpart of stats=all: no samples read.
+	})
+
+	engines := []string{}
+	for _, e := range testdeps.Engines {
+		engines = append(engines, e.Name)
+	}
+	engines = append(engines, vmName)
+	table := sc.table(engines, results)
+	t.Logf("remaining budget, errors in shares of the budget:\n%s", table)
+	if len(results) == len(engines) && !t.Failed() && os.Getenv("SLO_E2E_UPDATE_DOC") != "" {
+		updateDoc(t, "../docs/accuracy.md", table)
+	}
+}
+
+// newScenario generates the traffic, writes it for the engines, generates
+// the rules of both methods and replays the events through a tracker.
+func newScenario(t *testing.T) *scenario {
+	t.Helper()
+	sc := &scenario{dir: t.TempDir(), rulesPath: map[string]string{}, rules: map[string]ruleFile{}, snaps: map[time.Time]slo.Snapshot{}}
+	cli := buildCLI(t, sc.dir)
 
 	now := time.Now().Add(-3 * time.Hour).Unix()
-	end := time.Unix(now-now%int64(align/time.Second), 0).UTC()
-	start := end.Add(-days * 24 * time.Hour)
-	slots := traffic(start, days, step)
+	sc.end = time.Unix(now-now%int64(align/time.Second), 0).UTC()
+	sc.start = sc.end.Add(-days * 24 * time.Hour)
+	sc.slots = traffic(sc.start, days, step)
+	sc.from = sc.start.Add(window + 2*time.Hour) // the window is full
 
-	// 1. The raw counters, as sloprom exports them, into a TSDB.
-	om := filepath.Join(dir, "events.om")
-	if err := writeOpenMetrics(om, sloName, start, slots); err != nil {
-		t.Fatal(err)
+	// The raw counters, as sloprom exports them.
+	sc.openMetrics = filepath.Join(sc.dir, "events.om")
+	sc.promText = filepath.Join(sc.dir, "events.prom")
+	for path, format := range map[string]counterFormat{sc.openMetrics: openMetrics, sc.promText: promText} {
+		if err := writeCounters(path, format, sloName, sc.start, sc.slots); err != nil {
+			t.Fatal(err)
+		}
 	}
-	promtool(t, "tsdb", "create-blocks-from", "openmetrics", om, prom.dataDir)
-	prom.start()
 
-	// 2. The rules of both methods, from the same spec, backfilled level by
-	// level (a rule reading another rule's series needs them in the TSDB).
-	rules := map[string]ruleFile{}
-	for _, method := range []string{"exact", "ratio-average"} {
-		specPath := filepath.Join(dir, method+".yaml")
+	// The rules of both methods, from the same spec.
+	for _, method := range methods {
+		specPath := filepath.Join(sc.dir, method+".yaml")
 		if err := os.WriteFile(specPath, fmt.Appendf(nil, specText, method), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		rulesPath := filepath.Join(dir, method+".rules.yml")
-		runCLI(t, cli, "generate", "-method", method, "-o", rulesPath, specPath)
-		promtool(t, "check", "rules", rulesPath)
-		rules[method] = readRules(t, rulesPath)
-		backfillRules(t, prom, dir, method, rules[method], start, end)
+		sc.rulesPath[method] = filepath.Join(sc.dir, method+".rules.yml")
+		runCLI(t, cli, "generate", "-method", method, "-o", sc.rulesPath[method], specPath)
+		sc.rules[method] = readRules(t, sc.rulesPath[method])
 	}
 
-	// 3. The same events through a tracker, on an injected clock.
+	// The same events through a tracker, on an injected clock.
 	var clock time.Time
 	tracker, err := slo.NewTracker(slo.Objective{Name: sloName, Target: target, Window: window},
 		slo.WithClock(func() time.Time { return clock }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	from := start.Add(window + 2*time.Hour) // the window is full
-	snaps := map[time.Time]slo.Snapshot{}
 	next := 0
-	replayTo := func(at time.Time) slo.Snapshot {
-		for ; next < len(slots) && !slots[next].at.After(at); next++ {
-			clock = slots[next].at.Add(-time.Nanosecond) // inside (at - step, at]
-			tracker.RecordN(slots[next].good, slots[next].bad)
+	for at := sc.start; !at.After(sc.end); at = at.Add(time.Minute) {
+		for ; next < len(sc.slots) && !sc.slots[next].at.After(at); next++ {
+			clock = sc.slots[next].at.Add(-time.Nanosecond) // inside (at - step, at]
+			tracker.RecordN(sc.slots[next].good, sc.slots[next].bad)
 		}
 		clock = at
-		return tracker.Snapshot()
-	}
-	for at := start; !at.After(end); at = at.Add(time.Minute) {
-		s := replayTo(at)
-		if !at.Before(from) {
-			snaps[at] = s
+		if !at.Before(sc.from) {
+			sc.snaps[at] = tracker.Snapshot()
 		}
 	}
+	return sc
+}
 
-	// 4. Compare the remaining budget. The tracker is read at instants on
-	// the grid of its buckets and midway between; each rule's value is
-	// compared with the truth at the instant Prometheus evaluated it (the
-	// sample's own timestamp: rule groups run at an offset of their own).
-	remaining := func(at time.Time) float64 {
-		total, bad := truth(slots, at, window)
-		return 1 - float64(bad)/(float64(total)*(1-target))
-	}
-	report := &strings.Builder{}
-	fmt.Fprintf(report, "| instant (since the traffic began) | true remaining | tracker | exact rules | ratio-average rules | tracker error | exact error | ratio-average error |\n|---|---|---|---|---|---|---|---|\n")
-	worst := map[string]float64{}
-	compare := func(at time.Time, aligned bool) {
-		want := remaining(at)
-		got := map[string]float64{"tracker": snaps[at].ErrorBudgetRemaining}
-		errs := map[string]float64{"tracker": got["tracker"] - want}
-		for _, m := range []string{"exact", "ratio-average"} {
-			v, evaluated := promSample(t, prom, fmt.Sprintf(`slo:error_budget_remaining:ratio{method=%q}`, m), at)
-			got[m], errs[m] = v, v-remaining(evaluated)
+// instants are the compared instants: every align from the first aligned
+// instant after from, and midway between.
+func (sc *scenario) instants() []instant {
+	var out []instant
+	for at := alignUp(sc.from); !at.After(sc.end); at = at.Add(align) {
+		out = append(out, instant{at, true})
+		if mid := at.Add(align / 2); !mid.After(sc.end) {
+			out = append(out, instant{mid, false})
 		}
+	}
+	return out
+}
+
+// remaining is the true remaining budget of the window that ends at at.
+func (sc *scenario) remaining(at time.Time) float64 {
+	total, bad := truth(sc.slots, at, window)
+	return 1 - float64(bad)/(float64(total)*(1-target))
+}
+
+// checkTracker compares the tracker's remaining budget with the truth at
+// every compared instant: it must be within 0.005 of the budget.
+func (sc *scenario) checkTracker(t *testing.T) {
+	t.Helper()
+	worst := map[bool]float64{} // aligned -> worst error
+	for _, in := range sc.instants() {
+		worst[in.aligned] = math.Max(worst[in.aligned], math.Abs(sc.snaps[in.at].ErrorBudgetRemaining-sc.remaining(in.at)))
+	}
+	if w := math.Max(worst[true], worst[false]); w > 0.005 {
+		t.Errorf("the tracker is %.4f of the budget away from the truth at worst; want at most 0.005", w)
+	}
+	t.Logf("worst errors of the tracker, in shares of the budget: %.4f aligned with its buckets, %.4f between", worst[true], worst[false])
+}
+
+// writeRuleFile writes f to path and returns path.
+func writeRuleFile(t *testing.T, path string, f ruleFile) string {
+	t.Helper()
+	b, err := yaml.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// check compares an engine's rules with the truth: the remaining budget of
+// both methods at every compared instant (each rule's value against the
+// truth at the instant the engine evaluated it: the sample's own timestamp,
+// as rule groups run at an offset of their own), the burn rate of every
+// alert window, and the instants at which each alert tier fires.
+func (sc *scenario) check(t *testing.T, api *queryAPI) engineErrors {
+	t.Helper()
+	errs := engineErrors{}
+	worst := map[string]float64{}
+	for _, m := range methods {
+		errs[m] = map[time.Time]float64{}
+		for _, in := range sc.instants() {
+			v, evaluated := promSample(t, api, fmt.Sprintf(`slo:error_budget_remaining:ratio{method=%q}`, m), in.at)
+			errs[m][in.at] = v - sc.remaining(evaluated)
+			worst[m] = math.Max(worst[m], math.Abs(errs[m][in.at]))
+		}
+	}
+	if worst["exact"] > 0.005 {
+		t.Errorf("exact is %.4f of the budget away from the truth at worst; want at most 0.005", worst["exact"])
+	}
+	t.Logf("worst errors of the remaining budget, in shares of the budget: %v", worst)
+	checkBurnRates(t, api, sc.slots, sc.snaps, alignUp(sc.from), sc.end)
+	checkAlerts(t, api, sc.rules["exact"], sc.snaps, sc.from, sc.end)
+	return errs
+}
+
+// table writes the remaining budget of the tracker and each engine's error
+// per method at every compared instant; an engine that did not run is left
+// out.
+func (sc *scenario) table(engines []string, results map[string]engineErrors) string {
+	var ran []string
+	for _, e := range engines {
+		if results[e] != nil {
+			ran = append(ran, e)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| instant (since the traffic began) | true remaining | tracker | tracker error |")
+	for _, m := range methods {
+		for _, e := range ran {
+			fmt.Fprintf(&b, " %s error, %s |", m, e)
+		}
+	}
+	fmt.Fprintf(&b, "\n|---|---|---|---|%s\n", strings.Repeat("---|", len(methods)*len(ran)))
+	for _, in := range sc.instants() {
+		want := sc.remaining(in.at)
+		tracked := sc.snaps[in.at].ErrorBudgetRemaining
 		mark := ""
-		if !aligned {
+		if !in.aligned {
 			mark = " (between tracker buckets)"
 		}
-		for m, e := range errs {
-			worst[m+mark] = math.Max(worst[m+mark], math.Abs(e))
+		fmt.Fprintf(&b, "| %s%s | %.4f | %.4f | %+.4f |", in.at.Sub(sc.start).Round(time.Minute), mark, want, tracked, tracked-want)
+		for _, m := range methods {
+			for _, e := range ran {
+				fmt.Fprintf(&b, " %+.4f |", results[e][m][in.at])
+			}
 		}
-		fmt.Fprintf(report, "| %s%s | %.4f | %.4f | %.4f | %.4f | %+.4f | %+.4f | %+.4f |\n", at.Sub(start).Round(time.Minute), mark, want,
-			got["tracker"], got["exact"], got["ratio-average"], errs["tracker"], errs["exact"], errs["ratio-average"])
+		b.WriteString("\n")
 	}
-	for at := alignUp(from); !at.After(end); at = at.Add(align) {
-		compare(at, true)
-		if mid := at.Add(align / 2); !mid.After(end) {
-			compare(mid, false)
-		}
-	}
-	t.Logf("remaining budget:\n%s", report)
-	for m, w := range worst {
-		if !strings.HasPrefix(m, "ratio-average") && w > 0.005 {
-			t.Errorf("%s is %.4f of the budget away from the truth at worst; want at most 0.005", m, w)
-		}
-	}
-	t.Logf("worst errors, in shares of the budget: %v", worst)
-
-	// Burn rates over the alert windows, at the aligned instants.
-	checkBurnRates(t, prom, slots, snaps, alignUp(from), end)
-
-	// 5. The alerts fire at the same instants.
-	checkAlerts(t, prom, rules["exact"], snaps, from, end)
-
-	// 6. What the long-window budget costs Prometheus per evaluation.
-	querySamples(t, prom, rules, end)
-
-	if os.Getenv("SLO_E2E_UPDATE_DOC") != "" {
-		updateDoc(t, "../docs/accuracy.md", report.String())
-	}
+	return b.String()
 }
 
 // updateDoc replaces the table between the e2e markers of the document.
@@ -244,10 +371,10 @@ func readRules(t *testing.T, path string) ruleFile {
 	return f
 }
 
-// backfillRules evaluates the recording rules of f over [start, end] with
-// promtool and loads the blocks into prom, one dependency level at a time:
-// a rule is backfilled after every rule whose series it reads.
-func backfillRules(t *testing.T, prom *promServer, dir, name string, f ruleFile, start, end time.Time) {
+// ruleLevels splits the recording rules of f by dependency level: a rule
+// is in a later level than every rule whose series it reads. Each level
+// keeps the groups (names and intervals) of f.
+func ruleLevels(t *testing.T, f ruleFile) []ruleFile {
 	t.Helper()
 	level := map[string]int{} // recorded name -> level
 	recorded := map[string]bool{}
@@ -293,8 +420,8 @@ func backfillRules(t *testing.T, prom *promServer, dir, name string, f ruleFile,
 	for rec := range recorded {
 		maxLevel = max(maxLevel, levelOf(rec, 0))
 	}
-	for l := 0; l <= maxLevel; l++ {
-		var part ruleFile
+	levels := make([]ruleFile, maxLevel+1)
+	for l := range levels {
 		for _, g := range f.Groups {
 			pg := ruleGroup{Name: g.Name, Interval: g.Interval}
 			for _, r := range g.Rules {
@@ -303,24 +430,27 @@ func backfillRules(t *testing.T, prom *promServer, dir, name string, f ruleFile,
 				}
 			}
 			if len(pg.Rules) > 0 {
-				part.Groups = append(part.Groups, pg)
+				levels[l].Groups = append(levels[l].Groups, pg)
 			}
 		}
-		b, err := yaml.Marshal(part)
-		if err != nil {
-			t.Fatal(err)
-		}
+	}
+	return levels
+}
+
+// backfillRules evaluates the recording rules of f over [start, end] with
+// promtool and loads the blocks into prom, one dependency level at a time:
+// a rule is backfilled after every rule whose series it reads.
+func backfillRules(t *testing.T, prom *promServer, dir, name string, f ruleFile, start, end time.Time) {
+	t.Helper()
+	for l, part := range ruleLevels(t, f) {
 		// Every level is written to the same file: a group's evaluation
 		// offset comes from its file and name, so a rule backfilled at a
 		// later level is evaluated at the instants of the rules it reads,
 		// as it would be live, in one group.
-		path := filepath.Join(dir, name+".backfill.yml")
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		path := writeRuleFile(t, filepath.Join(dir, name+".backfill.yml"), part)
 		out := filepath.Join(dir, fmt.Sprintf("%s.level%d.blocks", name, l))
 		began := time.Now()
-		promtool(t, "tsdb", "create-blocks-from", "rules", "--quiet",
+		promtool(t, prom.engine, "tsdb", "create-blocks-from", "rules", "--quiet",
 			"--url="+prom.url, "--eval-interval=1m",
 			"--start="+strconv.FormatInt(start.Unix(), 10), "--end="+strconv.FormatInt(end.Unix(), 10),
 			"--output-dir="+out, path)
@@ -341,7 +471,7 @@ func backfillRules(t *testing.T, prom *promServer, dir, name string, f ruleFile,
 
 // promSample returns the single value the series selector holds at the
 // instant at, and when it was evaluated.
-func promSample(t *testing.T, prom *promServer, selector string, at time.Time) (float64, time.Time) {
+func promSample(t *testing.T, prom *queryAPI, selector string, at time.Time) (float64, time.Time) {
 	t.Helper()
 	one := func(expr string) float64 {
 		r := prom.query(expr, at)
@@ -357,7 +487,7 @@ func promSample(t *testing.T, prom *promServer, selector string, at time.Time) (
 // checkBurnRates compares the burn rate over every alert window of the
 // objective: the exact rules' recorded ratio, the tracker's tier state and
 // the truth.
-func checkBurnRates(t *testing.T, prom *promServer, slots []slot, snaps map[time.Time]slo.Snapshot, from, end time.Time) {
+func checkBurnRates(t *testing.T, prom *queryAPI, slots []slot, snaps map[time.Time]slo.Snapshot, from, end time.Time) {
 	t.Helper()
 	worst := map[time.Duration]float64{}
 	for at := from; !at.After(end); at = at.Add(align) {
@@ -412,7 +542,7 @@ func checkBurnRates(t *testing.T, prom *promServer, slots []slot, snaps map[time
 // tracker's tier fires: every time one starts or stops firing, the other
 // must do the same within one evaluation interval of the recording rules
 // the alert reads plus one of the alert itself (2 minutes).
-func checkAlerts(t *testing.T, prom *promServer, f ruleFile, snaps map[time.Time]slo.Snapshot, from, end time.Time) {
+func checkAlerts(t *testing.T, prom *queryAPI, f ruleFile, snaps map[time.Time]slo.Snapshot, from, end time.Time) {
 	t.Helper()
 	const slack = 2 * time.Minute
 	tiers := 0
@@ -437,7 +567,7 @@ func checkAlerts(t *testing.T, prom *promServer, f ruleFile, snaps map[time.Time
 			for _, who := range []struct {
 				name          string
 				edges, others map[time.Time]bool
-			}{{"Prometheus", promEdges, trackerEdges}, {"the tracker", trackerEdges, promEdges}} {
+			}{{"the engine", promEdges, trackerEdges}, {"the tracker", trackerEdges, promEdges}} {
 				for at, on := range who.edges {
 					matched := false
 					for d := -slack; d <= slack; d += time.Minute {
@@ -450,7 +580,7 @@ func checkAlerts(t *testing.T, prom *promServer, f ruleFile, snaps map[time.Time
 					}
 				}
 			}
-			t.Logf("tier %s: Prometheus fires %d minutes in %d spells, the tracker %d minutes in %d spells",
+			t.Logf("tier %s: the engine fires %d minutes in %d spells, the tracker %d minutes in %d spells",
 				name, count(firing), len(promEdges)/2+len(promEdges)%2, count(tracked), len(trackerEdges)/2+len(trackerEdges)%2)
 		}
 	}
@@ -482,7 +612,7 @@ func count(state map[time.Time]bool) int {
 }
 
 // queryRangeTimes returns the instants at which expr has a result.
-func (p *promServer) queryRangeTimes(expr string, from, to time.Time, step time.Duration) map[time.Time]bool {
+func (p *queryAPI) queryRangeTimes(expr string, from, to time.Time, step time.Duration) map[time.Time]bool {
 	p.t.Helper()
 	var data struct {
 		Result []struct {
@@ -503,7 +633,7 @@ func (p *promServer) queryRangeTimes(expr string, from, to time.Time, step time.
 
 // querySamples records how many samples the long-window budget reads per
 // evaluation under each method, and a raw increase over the window.
-func querySamples(t *testing.T, prom *promServer, rules map[string]ruleFile, at time.Time) {
+func querySamples(t *testing.T, prom *queryAPI, rules map[string]ruleFile, at time.Time) {
 	t.Helper()
 	exprOf := func(f ruleFile, record string) (string, string) {
 		for _, g := range f.Groups {

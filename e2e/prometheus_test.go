@@ -18,25 +18,27 @@ import (
 	"github.com/slo-budget-tracker/slo/internal/testdeps"
 )
 
-// promServer is a real Prometheus server on a free loopback port, serving a
-// TSDB directory the test fills with backfilled blocks.
+// promServer is a real Prometheus server of one engine (2.x or 3.x) on a
+// free loopback port, serving a TSDB directory the test fills with
+// backfilled blocks.
 type promServer struct {
-	t       *testing.T
+	queryAPI
+	engine  testdeps.Engine
 	bin     string
 	dataDir string
 	config  string
-	url     string
 	cmd     *exec.Cmd
 	logs    *os.File
 }
 
-func newPromServer(t *testing.T) *promServer {
+func newPromServer(t *testing.T, e testdeps.Engine) *promServer {
 	t.Helper()
 	p := &promServer{
-		t:       t,
-		bin:     testdeps.Binary(t, "prometheus"),
-		dataDir: filepath.Join(t.TempDir(), "tsdb"),
-		config:  filepath.Join(t.TempDir(), "prometheus.yml"),
+		queryAPI: queryAPI{t: t},
+		engine:   e,
+		bin:      e.Server(t),
+		dataDir:  filepath.Join(t.TempDir(), "tsdb"),
+		config:   filepath.Join(t.TempDir(), "prometheus.yml"),
 	}
 	// No scrape targets: every sample comes from backfilled blocks.
 	if err := os.WriteFile(p.config, []byte("global:\n  evaluation_interval: 1m\n"), 0o644); err != nil {
@@ -54,77 +56,88 @@ func (p *promServer) start() {
 	p.t.Helper()
 	port := testdeps.FreePort(p.t)
 	p.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	logs, err := os.CreateTemp(p.t.TempDir(), "prometheus-*.log")
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.logs = logs
-	p.cmd = exec.Command(p.bin,
+	p.cmd, p.logs = startServer(p.t, p.bin, p.url+"/-/ready",
 		"--config.file="+p.config,
 		"--storage.tsdb.path="+p.dataDir,
 		"--storage.tsdb.retention.time=3650d",
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
 		"--log.level=warn",
 	)
-	p.cmd.Stdout, p.cmd.Stderr = logs, logs
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatalf("starting prometheus: %v", err)
+}
+
+// stop ends the server and waits for it.
+func (p *promServer) stop() {
+	stopServer(p.cmd, p.logs)
+	p.cmd, p.logs = nil, nil
+}
+
+// promtool runs engine e's promtool with args and fails the test on error.
+func promtool(t *testing.T, e testdeps.Engine, args ...string) string {
+	t.Helper()
+	return run(t, e.Promtool(t), args...)
+}
+
+// run runs a program with args, for at most 5 minutes, and fails the test
+// on error.
+func run(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// startServer starts a server program with its output in a log file and
+// waits until ready answers 200 OK.
+func startServer(t *testing.T, bin, ready string, args ...string) (*exec.Cmd, *os.File) {
+	t.Helper()
+	logs, err := os.CreateTemp(t.TempDir(), filepath.Base(bin)+"-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		res, err := http.Get(p.url + "/-/ready")
+		res, err := http.Get(ready)
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return
+				return cmd, logs
 			}
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("prometheus not ready within 60s:\n%s", p.log())
+			stopServer(cmd, logs)
+			b, _ := os.ReadFile(logs.Name())
+			t.Fatalf("%s not ready within 60s:\n%s", bin, b)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// stop ends the server and waits for it.
-func (p *promServer) stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
+// stopServer interrupts a server started by startServer and waits for it.
+func stopServer(cmd *exec.Cmd, logs *os.File) {
+	if cmd == nil || cmd.Process == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(os.Interrupt)
+	_ = cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
+	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 		<-done
 	}
-	p.cmd = nil
-	if p.logs != nil {
-		p.logs.Close()
+	if logs != nil {
+		logs.Close()
 	}
-}
-
-func (p *promServer) log() string {
-	if p.logs == nil {
-		return ""
-	}
-	b, _ := os.ReadFile(p.logs.Name())
-	return string(b)
-}
-
-// promtool runs promtool with args and fails the test on error.
-func promtool(t *testing.T, args ...string) string {
-	t.Helper()
-	bin := testdeps.Binary(t, "promtool")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 // sample is one value of an instant query's result.
@@ -140,9 +153,16 @@ type queryResult struct {
 	SamplesRead int64
 }
 
+// queryAPI is the Prometheus HTTP query API of a server under test
+// (Prometheus or VictoriaMetrics).
+type queryAPI struct {
+	t   *testing.T
+	url string
+}
+
 // api GETs an endpoint of the HTTP API and decodes the data of a
 // successful answer into data; any failure fails the test.
-func (p *promServer) api(endpoint string, q url.Values, data any) {
+func (p *queryAPI) api(endpoint string, q url.Values, data any) {
 	p.t.Helper()
 	res, err := http.Get(p.url + endpoint + "?" + q.Encode())
 	if err != nil {
@@ -165,7 +185,7 @@ func (p *promServer) api(endpoint string, q url.Values, data any) {
 	}
 }
 
-func (p *promServer) query(expr string, at time.Time) queryResult {
+func (p *queryAPI) query(expr string, at time.Time) queryResult {
 	p.t.Helper()
 	var data struct {
 		Result []struct {

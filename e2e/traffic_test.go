@@ -69,11 +69,22 @@ func binomial(rng *rand.Rand, n uint64, p float64) uint64 {
 	return uint64(math.Min(math.Max(k, 0), float64(n)))
 }
 
-// writeOpenMetrics writes the traffic as the cumulative counters sloprom
-// exports (slo_events_total{slo, outcome}), one sample a slot, for promtool
-// tsdb create-blocks-from openmetrics. A sample at the start says both
-// counters begin at 0.
-func writeOpenMetrics(path, name string, start time.Time, slots []slot) error {
+// counterFormat is a text format of samples with timestamps.
+type counterFormat int
+
+const (
+	// openMetrics is OpenMetrics, timestamps in seconds, for promtool tsdb
+	// create-blocks-from openmetrics.
+	openMetrics counterFormat = iota
+	// promText is the Prometheus text format, timestamps in milliseconds,
+	// for VictoriaMetrics' /api/v1/import/prometheus.
+	promText
+)
+
+// writeCounters writes the traffic as the cumulative counters sloprom
+// exports (slo_events_total{slo, outcome}), one sample a slot. A sample at
+// the start says both counters begin at 0.
+func writeCounters(path string, format counterFormat, name string, start time.Time, slots []slot) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -83,8 +94,12 @@ func writeOpenMetrics(path, name string, start time.Time, slots []slot) error {
 	fmt.Fprintln(w, "# TYPE slo_events counter")
 	var good, bad uint64
 	line := func(at time.Time) {
-		fmt.Fprintf(w, "slo_events_total{outcome=\"good\",slo=%q} %d %d\n", name, good, at.Unix())
-		fmt.Fprintf(w, "slo_events_total{outcome=\"bad\",slo=%q} %d %d\n", name, bad, at.Unix())
+		ts := at.Unix()
+		if format == promText {
+			ts = at.UnixMilli()
+		}
+		fmt.Fprintf(w, "slo_events_total{outcome=\"good\",slo=%q} %d %d\n", name, good, ts)
+		fmt.Fprintf(w, "slo_events_total{outcome=\"bad\",slo=%q} %d %d\n", name, bad, ts)
 	}
 	line(start)
 	for _, m := range slots {
@@ -92,7 +107,9 @@ func writeOpenMetrics(path, name string, start time.Time, slots []slot) error {
 		bad += m.bad
 		line(m.at)
 	}
-	fmt.Fprintln(w, "# EOF")
+	if format == openMetrics {
+		fmt.Fprintln(w, "# EOF")
+	}
 	if err := w.Flush(); err != nil {
 		f.Close()
 		return err

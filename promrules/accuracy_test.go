@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -121,13 +122,15 @@ func accSegments(sc accScenario) (segs []segment, total, errors float64) {
 }
 
 type accRow struct {
-	scenario                   accScenario
-	truth, exact, ratioAverage float64
+	scenario accScenario
+	truth    float64
+	// The remaining budget of each method, per engine of testdeps.Engines.
+	exact, ratioAverage []float64
 }
 
 func TestAccuracyExactWithinOnePercentOfBudget(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: replays a week in promtool twice")
+		t.Skip("-short: replays a week in promtool twice per engine")
 	}
 	var slos []spec.SLO
 	group := testGroup{Name: "accuracy", Interval: promDuration(accStep)}
@@ -152,21 +155,35 @@ func TestAccuracyExactWithinOnePercentOfBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[Method]map[string]float64{}
-	for _, m := range []Method{MethodExact, MethodRatioAverage} {
-		rules := mustGenerate(t, slos, Options{Method: m})
-		start := time.Now()
-		out, _ := testRules(t, rules.Rules, probe)
-		t.Logf("%s: promtool replayed %s in %v", m, promDuration(accEnd), time.Since(start).Round(time.Millisecond))
-		got[m] = parseProbe(t, out, truth)
+	// engine -> method -> scenario -> remaining budget
+	got := map[string]map[Method]map[string]float64{}
+	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+		res := map[Method]map[string]float64{}
+		for _, m := range []Method{MethodExact, MethodRatioAverage} {
+			rules := mustGenerate(t, slos, Options{Method: m})
+			start := time.Now()
+			out, _ := testRules(t, e, rules.Rules, probe)
+			t.Logf("%s: promtool replayed %s in %v", m, promDuration(accEnd), time.Since(start).Round(time.Millisecond))
+			res[m] = parseProbe(t, out, truth)
+		}
+		for _, sc := range accScenarios {
+			if d := math.Abs(res[MethodExact][sc.name] - truth[sc.name]); d > 0.01 {
+				t.Errorf("%s: exact remaining budget %.4f, true %.4f: off by %.4f, more than 0.01", sc.name, res[MethodExact][sc.name], truth[sc.name], d)
+			}
+		}
+		got[e.Name] = res
+	})
+	if len(got) != len(testdeps.Engines) || t.Failed() {
+		return // the table needs every engine's numbers
 	}
 	var rows []accRow
 	for _, sc := range accScenarios {
-		r := accRow{scenario: sc, truth: truth[sc.name], exact: got[MethodExact][sc.name], ratioAverage: got[MethodRatioAverage][sc.name]}
-		rows = append(rows, r)
-		if d := math.Abs(r.exact - r.truth); d > 0.01 {
-			t.Errorf("%s: exact remaining budget %.4f, true %.4f: off by %.4f, more than 0.01", sc.name, r.exact, r.truth, d)
+		r := accRow{scenario: sc, truth: truth[sc.name]}
+		for _, e := range testdeps.Engines {
+			r.exact = append(r.exact, got[e.Name][MethodExact][sc.name])
+			r.ratioAverage = append(r.ratioAverage, got[e.Name][MethodRatioAverage][sc.name])
 		}
+		rows = append(rows, r)
 	}
 	table := accuracyTable(rows) + "\n" + costTable(t)
 	t.Log("\n" + table)
@@ -209,11 +226,21 @@ func parseProbe(t *testing.T, out string, truth map[string]float64) map[string]f
 
 func accuracyTable(rows []accRow) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| scenario | what happens | true remaining budget | `exact` | error | `ratio-average` | error |\n")
-	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| scenario | what happens | true remaining budget |")
+	for _, m := range []Method{MethodExact, MethodRatioAverage} {
+		for _, e := range testdeps.Engines {
+			fmt.Fprintf(&b, " `%s`, %s | error |", m, e.Name)
+		}
+	}
+	fmt.Fprintf(&b, "\n|---|---|---:|%s\n", strings.Repeat("---:|", 4*len(testdeps.Engines)))
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %.5f | %.5f | %+.5f | %.5f | %+.5f |\n", r.scenario.name, r.scenario.story,
-			r.truth, r.exact, r.exact-r.truth, r.ratioAverage, r.ratioAverage-r.truth)
+		fmt.Fprintf(&b, "| %s | %s | %.5f |", r.scenario.name, r.scenario.story, r.truth)
+		for _, got := range [][]float64{r.exact, r.ratioAverage} {
+			for _, v := range got {
+				fmt.Fprintf(&b, " %.5f | %+.5f |", v, v-r.truth)
+			}
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -56,7 +57,8 @@ func BenchmarkBaselineYAML1000SLOs(b *testing.B) {
 }
 
 // BenchmarkGenerateAndPromtoolCheck1000SLOs adds the real promtool check
-// rules on the generated file: the validation a CI job would run.
+// rules (Prometheus 2's) on the generated file: the validation a CI job
+// would run.
 func BenchmarkGenerateAndPromtoolCheck1000SLOs(b *testing.B) {
 	slos := fleet(1000)
 	for b.Loop() {
@@ -64,6 +66,6 @@ func BenchmarkGenerateAndPromtoolCheck1000SLOs(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		checkRules(b, res.Rules, FormatRules)
+		checkRulesWith(b, testdeps.Engines[0], res.Rules, FormatRules)
 	}
 }

@@ -253,7 +253,7 @@ func canonicalSelector(field, text string) (string, *fieldError) {
 
 // query renders a template for a window.
 func query(t string, w time.Duration) string {
-	return spec.Expand(t, promDuration(w))
+	return spec.Expand(t, promWindow(w))
 }
 
 // selector returns name{k="v",...} with the labels sorted and their values
@@ -375,4 +375,13 @@ func (p *plan) alertAnnotations(kind string, severity slo.Severity, generated ma
 		}
 	}
 	return as
+}
+
+// promWindow spells the range of a selector: in one unit when d is a whole
+// number of seconds (5m, 1h), else compound (5m1ms).
+func promWindow(d time.Duration) string {
+	if d%time.Second == 0 {
+		return promDuration(d)
+	}
+	return promRange(d)
 }

@@ -14,11 +14,11 @@ import (
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
-// promtool runs the real promtool with args in dir and returns its output
-// and whether it succeeded.
-func promtool(t testing.TB, dir string, args ...string) (string, bool) {
+// promtool runs the real promtool of engine e with args in dir and returns
+// its output and whether it succeeded.
+func promtool(t testing.TB, e testdeps.Engine, dir string, args ...string) (string, bool) {
 	t.Helper()
-	bin := testdeps.Binary(t, "promtool")
+	bin := e.Promtool(t)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
@@ -30,8 +30,16 @@ func promtool(t testing.TB, dir string, args ...string) (string, bool) {
 	return string(out), err == nil
 }
 
-// checkRules runs promtool check rules on a generated file in either format.
-func checkRules(t testing.TB, rules []byte, format Format) {
+// checkRules runs promtool check rules of every engine on a generated file
+// in either format, in a subtest per engine.
+func checkRules(t *testing.T, rules []byte, format Format) {
+	t.Helper()
+	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) { checkRulesWith(t, e, rules, format) })
+}
+
+// checkRulesWith runs promtool check rules of engine e on a generated file
+// in either format.
+func checkRulesWith(t testing.TB, e testdeps.Engine, rules []byte, format Format) {
 	t.Helper()
 	if format == FormatPrometheusOperator {
 		var cr struct {
@@ -51,19 +59,30 @@ func checkRules(t testing.TB, rules []byte, format Format) {
 	}
 	dir := t.TempDir()
 	writeFile(t, dir, "rules.yml", rules)
-	if out, ok := promtool(t, dir, "check", "rules", "rules.yml"); !ok {
+	if out, ok := promtool(t, e, dir, "check", "rules", "rules.yml"); !ok {
 		t.Fatalf("promtool check rules failed:\n%s", out)
 	}
 }
 
 // testRules writes rules and tests to a directory and runs promtool test
-// rules on them.
-func testRules(t *testing.T, rules, tests []byte) (string, bool) {
+// rules of engine e on them.
+func testRules(t *testing.T, e testdeps.Engine, rules, tests []byte) (string, bool) {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, dir, "rules.yml", rules)
 	writeFile(t, dir, "tests.yml", tests)
-	return promtool(t, dir, "test", "rules", "tests.yml")
+	return promtool(t, e, dir, "test", "rules", "tests.yml")
+}
+
+// passRules runs promtool test rules of every engine on rules and tests, in
+// a subtest per engine, and fails the subtest when a test fails.
+func passRules(t *testing.T, rules, tests []byte) {
+	t.Helper()
+	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+		if out, ok := testRules(t, e, rules, tests); !ok {
+			t.Fatalf("promtool test rules failed:\n%s", out)
+		}
+	})
 }
 
 func writeFile(t testing.TB, dir, name string, data []byte) {

@@ -84,7 +84,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 
 	sli := ruleGroup{Name: prefix + ":sli"}
 	for _, w := range p.windows {
-		sli.Rules = append(sli.Rules, b.record(ratioMetric(w), p.ratio(w)))
+		sli.Rules = append(sli.Rules, b.record(ratioMetric(w), p.ratio(p.rangeOf(w))))
 	}
 	budget := spec.FormatFloat(p.budget)
 	windowRules := func() []rule {
@@ -96,20 +96,23 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	groups := []ruleGroup{sli}
 	if p.method == MethodExact {
 		g := p.grid
+		// A cell is the rate over its range (see rangeOf) times the step:
+		// the increase over exactly the step.
+		cell := p.rangeOf(g)
+		secs := spec.FormatFloat(g.Seconds())
 		var errs, total string
-		increase := func(sel string) string {
-			return fmt.Sprintf("sum(increase(%s[%s])) or vector(0)", sel, promDuration(g))
+		cellIncrease := func(sel string) string {
+			return fmt.Sprintf("sum(rate(%s[%s])) * %s or vector(0)", sel, promWindow(cell), secs)
 		}
 		switch {
 		case p.errSel != "":
-			errs, total = increase(p.errSel), increase(p.totalSel)
+			errs, total = cellIncrease(p.errSel), cellIncrease(p.totalSel)
 		case p.goodSel != "":
-			total = increase(p.totalSel)
-			errs = fmt.Sprintf("clamp_min((%s) - (%s), 0)", total, increase(p.goodSel))
+			total = cellIncrease(p.totalSel)
+			errs = fmt.Sprintf("clamp_min((%s) - (%s), 0)", total, cellIncrease(p.goodSel))
 		default:
-			secs := spec.FormatFloat(g.Seconds())
-			errs = fmt.Sprintf("%s * %s", p.errorRate(g), secs)
-			total = fmt.Sprintf("(%s * %s) or vector(0)", p.totalRate(g), secs)
+			errs = fmt.Sprintf("%s * %s", p.errorRate(cell), secs)
+			total = fmt.Sprintf("(%s * %s) or vector(0)", p.totalRate(cell), secs)
 		}
 		// The window holds gridSteps grid samples: the range stops half a
 		// step short of the next older one, so that it never counts one
@@ -154,7 +157,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 			expr += fmt.Sprintf(" and (%s >= %d)", p.events(t.LongWindow), p.obj.MinEvents)
 		}
 		tte := fmt.Sprintf("clamp_min(sum(%s), 0) * %s / (sum(%s) / %s)",
-			p.series(metricBudgetRemaining), spec.FormatFloat(p.obj.Window.Seconds()), p.series(ratioMetric(t.LongWindow)), budget)
+			p.windowSeries(metricBudgetRemaining), spec.FormatFloat(p.obj.Window.Seconds()), p.series(ratioMetric(t.LongWindow)), budget)
 		b.check("time to exhaustion", tte)
 		share := spec.FormatFloat(100*t.BudgetShare(p.obj.Window)) + "%"
 		r := b.alert(p.alertName(AlertBurn), expr, p.alertFor, p.alertLabels(AlertBurn, map[string]string{
@@ -170,7 +173,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		}))
 		alerts.Rules = append(alerts.Rules, r)
 	}
-	alerts.Rules = append(alerts.Rules, b.alert(AlertExhausted, fmt.Sprintf("sum(%s) <= 0", p.series(metricBudgetRemaining)), 0,
+	alerts.Rules = append(alerts.Rules, b.alert(AlertExhausted, fmt.Sprintf("sum(%s) <= 0", p.windowSeries(metricBudgetRemaining)), 0,
 		p.alertLabels(AlertExhausted, nil), p.alertAnnotations(AlertExhausted, "", map[string]string{
 			"summary":     "SLO " + who + " has spent its error budget",
 			"description": fmt.Sprintf("{{ $value | humanizePercentage }} of the error budget of the %s window is left.", promDuration(p.obj.Window)),
@@ -198,8 +201,40 @@ func (p *plan) absentExpr() string {
 	case p.kind == kindRatio:
 		return fmt.Sprintf("max(%s)", query(p.rQ, p.grid))
 	default:
-		return p.totalRate(p.grid)
+		return p.totalRate(p.rangeOf(p.grid))
 	}
+}
+
+// windowSeries selects a series of the window group for a rule of another
+// group. With the exact method the window group runs once a grid step, as
+// long as or longer than the lookback of an instant selector (5m), and
+// Prometheus 3 does not see a sample exactly 5m old: a reader that runs
+// before the window group at the same instant, or while its evaluation is
+// late, would find nothing. last_over_time over the step and the lookback
+// always holds the latest sample.
+func (p *plan) windowSeries(metric string) string {
+	if p.method != MethodExact {
+		return p.series(metric)
+	}
+	return fmt.Sprintf("last_over_time(%s[%s])", p.series(metric), promWindow(p.grid+lookback))
+}
+
+// lookback is Prometheus's default lookback of instant selectors.
+const lookback = 5 * time.Minute
+
+// rangeOf is the range the rules read the SLI's counters over for window
+// w: the grid step and one millisecond for the grid (its cells, its ratio),
+// w itself otherwise. Ranges include their start on Prometheus 2 and not on
+// Prometheus 3; the extra millisecond makes both include the sample at the
+// start of a grid cell (the previous cell's last one), so a counter sampled
+// once a step still has two samples per range on Prometheus 3, and rate()
+// over the range times the step is the increase over exactly the step on
+// both.
+func (p *plan) rangeOf(w time.Duration) time.Duration {
+	if w == p.grid {
+		return w + time.Millisecond
+	}
+	return w
 }
 
 // builder makes rules, parsing every expression; it keeps the first error.

@@ -1,6 +1,6 @@
 // Package testdeps finds the real programs that tests run against
-// (redis-server, promtool, prometheus, chromium) and the loopback ports they
-// listen on.
+// (redis-server, chromium, Prometheus 2 and 3's promtool and prometheus,
+// VictoriaMetrics and vmalert) and the loopback ports they listen on.
 //
 // A missing program skips the test on a developer's machine and fails it in
 // CI (CI=true), where `make test` must have installed it.
