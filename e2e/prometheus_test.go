@@ -27,8 +27,7 @@ type promServer struct {
 	bin     string
 	dataDir string
 	config  string
-	cmd     *exec.Cmd
-	logs    *os.File
+	server  *testdeps.Server
 }
 
 func newPromServer(t *testing.T, e testdeps.Engine) *promServer {
@@ -56,7 +55,7 @@ func (p *promServer) start() {
 	p.t.Helper()
 	port := testdeps.FreePort(p.t)
 	p.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	p.cmd, p.logs = startServer(p.t, p.bin, p.url+"/-/ready",
+	p.server = testdeps.StartServer(p.t, p.bin, p.url+"/-/ready",
 		"--config.file="+p.config,
 		"--storage.tsdb.path="+p.dataDir,
 		"--storage.tsdb.retention.time=3650d",
@@ -67,8 +66,8 @@ func (p *promServer) start() {
 
 // stop ends the server and waits for it.
 func (p *promServer) stop() {
-	stopServer(p.cmd, p.logs)
-	p.cmd, p.logs = nil, nil
+	p.server.Stop()
+	p.server = nil
 }
 
 // promtool runs engine e's promtool with args and fails the test on error.
@@ -88,56 +87,6 @@ func run(t *testing.T, bin string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
 	}
 	return string(out)
-}
-
-// startServer starts a server program with its output in a log file and
-// waits until ready answers 200 OK.
-func startServer(t *testing.T, bin, ready string, args ...string) (*exec.Cmd, *os.File) {
-	t.Helper()
-	logs, err := os.CreateTemp(t.TempDir(), filepath.Base(bin)+"-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(ready)
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return cmd, logs
-			}
-		}
-		if time.Now().After(deadline) {
-			stopServer(cmd, logs)
-			b, _ := os.ReadFile(logs.Name())
-			t.Fatalf("%s not ready within 60s:\n%s", bin, b)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// stopServer interrupts a server started by startServer and waits for it.
-func stopServer(cmd *exec.Cmd, logs *os.File) {
-	if cmd == nil || cmd.Process == nil {
-		return
-	}
-	_ = cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
-	if logs != nil {
-		logs.Close()
-	}
 }
 
 // sample is one value of an instant query's result.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -20,8 +19,6 @@ type vmServer struct {
 	queryAPI
 	bin, vmalert string
 	dataDir      string
-	cmd          *exec.Cmd
-	logs         *os.File
 }
 
 func newVMServer(t *testing.T) *vmServer {
@@ -35,14 +32,13 @@ func newVMServer(t *testing.T) *vmServer {
 	port := testdeps.FreePort(t)
 	v.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	// No response cache: the test reads series right after writing them.
-	v.cmd, v.logs = startServer(t, v.bin, v.url+"/health",
+	testdeps.StartServer(t, v.bin, v.url+"/health",
 		"-storageDataPath="+v.dataDir,
 		"-retentionPeriod=100y",
 		"-httpListenAddr=127.0.0.1:"+strconv.Itoa(port),
 		"-search.disableCache",
 		"-loggerLevel=WARN",
 	)
-	t.Cleanup(func() { stopServer(v.cmd, v.logs) })
 	return v
 }
 

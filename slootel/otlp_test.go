@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -22,32 +21,6 @@ import (
 	"github.com/slo-budget-tracker/slo/internal/testdeps"
 )
 
-// prometheus3DirEnv overrides the directory holding Prometheus 3's
-// binaries, which scripts/deps.sh builds into the user's cache directory.
-const prometheus3DirEnv = "SLO_PROMETHEUS3_BIN"
-
-// prometheus3 returns the path of Prometheus 3's server: in
-// $SLO_PROMETHEUS3_BIN when set, else in
-// ${XDG_CACHE_HOME:-$HOME/.cache}/slo-budget-tracker/prometheus-v0.316.0/bin.
-// When it is missing the test fails under CI and is skipped elsewhere.
-func prometheus3(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv(prometheus3DirEnv)
-	if dir == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		dir = filepath.Join(cache, "slo-budget-tracker", "prometheus-v0.316.0", "bin")
-	}
-	path := filepath.Join(dir, "prometheus")
-	if _, err := os.Stat(path); err != nil {
-		testdeps.Missing(t, "Prometheus 3 is not in %s (run `make deps`, or set %s): %v", dir, prometheus3DirEnv, err)
-	}
-	return path
-}
-
 // startOTLPPrometheus runs Prometheus 3 with its OTLP receiver and the
 // given otlp.translation_strategy on a free loopback port, stops it when
 // the test ends, and returns its URL once it is ready.
@@ -58,56 +31,16 @@ func startOTLPPrometheus(t *testing.T, bin, strategy string) string {
 	if err := os.WriteFile(config, fmt.Appendf(nil, "otlp:\n  translation_strategy: %s\n", strategy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logs, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	port := testdeps.FreePort(t)
-	cmd := exec.Command(bin,
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	testdeps.StartServer(t, bin, base+"/-/ready",
 		"--config.file="+config,
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
 		"--web.enable-otlp-receiver",
 		"--log.level=warn",
 	)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logs.Close()
-	})
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(base + "/-/ready")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		select {
-		case <-done:
-			out, _ := os.ReadFile(logs.Name())
-			t.Fatalf("prometheus exited:\n%s", out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			out, _ := os.ReadFile(logs.Name())
-			t.Fatalf("prometheus not ready within 60s:\n%s", out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return base
 }
 
 // querySeries returns every series matching the selector at the current
@@ -190,7 +123,7 @@ func snapshotSeries(s slo.Snapshot, extra map[string]string) map[string]float64 
 // exactly the series sloprom exports (plus the job and instance the
 // receiver derives from the resource), with the tracker's values.
 func TestPrometheusReceivesSlopromSeriesOverOTLP(t *testing.T) {
-	bin := prometheus3(t)
+	bin := testdeps.Prometheus3.Server(t) // the OTLP receiver is Prometheus 3's
 	reg := burningRegistry(t)
 	login, err := reg.Define(slo.Objective{Name: "login", Target: 0.5})
 	if err != nil {

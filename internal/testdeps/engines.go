@@ -49,11 +49,14 @@ type Engine struct {
 	cached bool
 }
 
+// The Prometheus engines: Debian's 2.x and 3.x built into Prometheus3Dir.
+var (
+	Prometheus2 = Engine{Name: "prometheus2", Major: 2}
+	Prometheus3 = Engine{Name: "prometheus3", Major: 3, cached: true}
+)
+
 // Engines lists the Prometheus engines every rule test runs under.
-var Engines = []Engine{
-	{Name: "prometheus2", Major: 2},
-	{Name: "prometheus3", Major: 3, cached: true},
-}
+var Engines = []Engine{Prometheus2, Prometheus3}
 
 // Promtool returns the path of the engine's promtool; see Engine.Binary.
 func (e Engine) Promtool(t testing.TB) string { return e.Binary(t, "promtool") }
