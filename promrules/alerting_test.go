@@ -54,7 +54,7 @@ func TestGoodSelectorFeedsTheGrid(t *testing.T) {
 			TotalSelector: `all_total`,
 		}}
 	res := mustGenerate(t, []spec.SLO{s}, Options{})
-	want := `clamp_min((sum(increase(all_total[5m])) or vector(0)) - (sum(increase(good_total[5m])) or vector(0)), 0)`
+	want := `clamp_min((sum(rate(all_total[5m1ms])) * 300 or vector(0)) - (sum(rate(good_total[5m1ms])) * 300 or vector(0)), 0)`
 	if !strings.Contains(string(res.Rules), want) {
 		t.Errorf("the grid does not count errors from the selectors; want %s in\n%s", want, res.Rules)
 	}
