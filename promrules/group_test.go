@@ -1,6 +1,7 @@
 package promrules
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -199,6 +200,139 @@ func TestGroupByErrorsNameTheField(t *testing.T) {
 			}
 			if _, cerr := Check(c.slos, Options{}); cerr == nil || cerr.Error() != err.Error() {
 				t.Errorf("Check says %v, Generate %v", cerr, err)
+			}
+		})
+	}
+}
+
+// groupedNative is a grouped SLO as the loader makes it from a native
+// spec: ratio selectors, summed by route.
+func groupedNative(t *testing.T) spec.SLO {
+	t.Helper()
+	f, err := spec.LoadBytes("grouped.yaml", []byte(`version: slo/v1
+service: shop
+slos:
+  - name: requests
+    objective: 99.5%
+    window: 1d
+    group_by: [route]
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop",code=~"5.."}
+        total: http_requests_total{job="shop"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.SLOs[0]
+}
+
+func TestGroupedGeneratedTestsPassPromtool(t *testing.T) {
+	latencyByRoute := daily(grouped(latency, "route"))
+	latencyByRoute.SLI = spec.SLI{
+		GoodQuery:  `sum by (route) (rate(http_request_duration_seconds_bucket{job="search",le="0.3"}[{{.window}}]))`,
+		TotalQuery: `sum by (route) (rate(http_request_duration_seconds_count{job="search"}[{{.window}}]))`,
+	}
+	for _, c := range []struct {
+		name string
+		slo  spec.SLO
+		opts Options
+	}{
+		{"native ratio selectors by route", groupedNative(t), Options{}},
+		{"error and total queries by route", daily(groupedAvailability), Options{}},
+		{"by route, ratio-average", daily(groupedAvailability), Options{Method: MethodRatioAverage}},
+		{"good and total selectors by route and tenant", daily(groupedSelectors), Options{}},
+		{"good and total of two metrics, min events, for", latencyByRoute, Options{For: time.Minute}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rules := mustGenerate(t, []spec.SLO{c.slo}, c.opts)
+			tests, err := GenerateTests([]spec.SLO{c.slo}, "rules.yml", c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tests.Warnings) > 0 {
+				t.Errorf("warnings: %q", tests.Warnings)
+			}
+			if out, ok := testRules(t, rules.Rules, tests.Tests); !ok {
+				t.Fatalf("promtool test rules failed:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestGroupedGeneratedTestsFeedTwoGroups checks that the tests of a grouped
+// SLO feed a burning and a healthy group, and check both: the burning one
+// fires, the healthy one stays quiet and keeps its whole budget.
+func TestGroupedGeneratedTestsFeedTwoGroups(t *testing.T) {
+	s := groupedNative(t)
+	tests, err := GenerateTests([]spec.SLO{s}, "rules.yml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "grouped-1d.tests.yml", tests.Tests)
+	var f testFile
+	if err := yaml.Unmarshal(tests.Tests, &f); err != nil {
+		t.Fatal(err)
+	}
+	quietHealthy, firingBurning, healthyBudget := 0, 0, 0
+	for _, g := range f.Tests {
+		routes := map[string]bool{}
+		for _, in := range g.InputSeries {
+			for _, r := range []string{"burning", "healthy"} {
+				if strings.Contains(in.Series, `route="`+r+`"`) {
+					routes[r] = true
+				}
+			}
+		}
+		if strings.Contains(g.Name, "SLOMetricsAbsent") {
+			continue
+		}
+		if !routes["burning"] || !routes["healthy"] {
+			t.Errorf("test %q does not feed both groups: %v", g.Name, g.InputSeries)
+		}
+		for _, e := range g.ExprTests {
+			healthy := strings.Contains(e.Expr, `route="healthy"`)
+			switch {
+			case strings.HasPrefix(e.Expr, "ALERTS{") && healthy && len(e.ExpSamples) == 0:
+				quietHealthy++
+			case strings.HasPrefix(e.Expr, "ALERTS{") && strings.Contains(e.Expr, `route="burning"`) && len(e.ExpSamples) == 1:
+				firingBurning++
+			case strings.HasPrefix(e.Expr, metricBudgetRemaining) && healthy && len(e.ExpSamples) == 1 && e.ExpSamples[0].Value == 1:
+				healthyBudget++
+			}
+		}
+	}
+	tiers := len(slo.DefaultTiers(day))
+	if firingBurning < tiers+1 || quietHealthy < tiers+1 || healthyBudget < 2 {
+		t.Errorf("burning group fires in %d checks, healthy group quiet in %d and at full budget in %d; want at least %d, %d and 2",
+			firingBurning, quietHealthy, healthyBudget, tiers+1, tiers+1)
+	}
+}
+
+// The grouped tests fail on rules that lose the groups.
+func TestGroupedGeneratedTestsCatchRulesThatLoseTheGroups(t *testing.T) {
+	s := groupedNative(t)
+	rules := mustGenerate(t, []spec.SLO{s}, Options{}).Rules
+	tests, err := GenerateTests([]spec.SLO{s}, "rules.yml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, old, new string }{
+		{"budget of all groups together", "1 - sum by (route) (slo:sli_error:ratio_window", "1 - sum(slo:sli_error:ratio_window"},
+		{"burn alerts of all groups together", "(sum by (route) (slo:sli_error:ratio_rate", "(sum(slo:sli_error:ratio_rate"},
+		{"grid of all groups together", "sum by (route) (increase(", "sum(increase("},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !bytes.Contains(rules, []byte(c.old)) {
+				t.Fatalf("rules lack %q", c.old)
+			}
+			broken := bytes.ReplaceAll(rules, []byte(c.old), []byte(c.new))
+			out, ok := testRules(t, broken, tests.Tests)
+			if ok {
+				t.Fatalf("promtool test rules passed on broken rules (%s)", c.name)
+			}
+			if !strings.Contains(out, "FAILED") {
+				t.Fatalf("promtool failed without a failing test:\n%s", out)
 			}
 		})
 	}
