@@ -243,8 +243,12 @@ func TestGroupedGeneratedTestsPassPromtool(t *testing.T) {
 		{"by route, ratio-average", daily(groupedAvailability), Options{Method: MethodRatioAverage}},
 		{"good and total selectors by route and tenant", daily(groupedSelectors), Options{}},
 		{"good and total of two metrics, min events, for", latencyByRoute, Options{For: time.Minute}},
+		{"7-day window: tier inputs coarser than the grid", groupedSelectors, Options{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if testing.Short() && c.slo.Objective.Window > day {
+				t.Skip("-short: the 7-day tiers replay a day")
+			}
 			rules := mustGenerate(t, []spec.SLO{c.slo}, c.opts)
 			tests, err := GenerateTests([]spec.SLO{c.slo}, "rules.yml", c.opts)
 			if err != nil {

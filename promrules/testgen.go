@@ -209,7 +209,7 @@ func (g *testGen) groups() []testGroup {
 		g.within(ratioMetric(p.grid), end, 0.45*b, 0.55*b),
 		g.alert(AlertExhausted, nil, end, false),
 		g.alert(AlertAbsent, nil, end, false))
-	grp.ExprTests = append(grp.ExprTests, g.healthy(end)...)
+	grp.ExprTests = append(grp.ExprTests, g.healthy(end, true)...)
 	out = append(out, grp)
 
 	// Budget overspent.
@@ -217,7 +217,7 @@ func (g *testGen) groups() []testGroup {
 	grp = g.group("budget overspent: SLOErrorBudgetExhausted fires", []segment{{steps: g.steps(over), total: 1000, errors: 1000 * min(2*b, 1)}})
 	grp.ExprTests = append(grp.ExprTests, g.within(metricBudgetRemaining, g.roundDown(over), math.Inf(-1), 0),
 		g.alert(AlertExhausted, nil, g.roundDown(over), true))
-	grp.ExprTests = append(grp.ExprTests, g.healthy(g.roundDown(over))...)
+	grp.ExprTests = append(grp.ExprTests, g.healthy(g.roundDown(over), true)...)
 	out = append(out, grp)
 
 	// No SLI data at all.
@@ -313,7 +313,9 @@ func (g *testGen) tier(long, short time.Duration, factor float64, severity strin
 	above.ExprTests = append(above.ExprTests,
 		g.alert(AlertBurn, labels, g.roundDown(t0+long*8/10), false),
 		g.alert(AlertBurn, labels, fire, true))
-	above.ExprTests = append(above.ExprTests, g.healthy(fire)...)
+	// The tier's input step can be coarser than the grid, whose increase()
+	// then sees no two samples of a step: only the alert is checked.
+	above.ExprTests = append(above.ExprTests, g.healthy(fire, false)...)
 	// Once the long window holds only the burn, its burn rate stays 0.9x:
 	// checking one evaluation after that covers every later time.
 	below := g.group(name+": burning 0.9x the factor never fires", burning(0.9*factor*b, fire))
@@ -367,19 +369,20 @@ func withLabels(lset labels.Labels, extra map[string]string) string {
 	return b.Labels().String()
 }
 
-// healthy checks a grouped SLO's healthy group at at: no alert, whole
-// budget. Nothing for an SLO with one budget.
-func (g *testGen) healthy(at time.Duration) []exprTest {
+// healthy checks a grouped SLO's healthy group at at: no alert and, with
+// budget, its whole budget. Nothing for an SLO with one budget.
+func (g *testGen) healthy(at time.Duration, budget bool) []exprTest {
 	if g.tr.groups == nil {
 		return nil
 	}
 	ls := maps.Clone(g.p.labels)
 	maps.Copy(ls, g.tr.groups[1])
-	budget := selector(metricBudgetRemaining, ls)
-	return []exprTest{
-		{Expr: selector("ALERTS", ls), EvalTime: promDuration(at)},
-		{Expr: budget, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: budget, Value: 1}}},
+	out := []exprTest{{Expr: selector("ALERTS", ls), EvalTime: promDuration(at)}}
+	if budget {
+		sel := selector(metricBudgetRemaining, ls)
+		out = append(out, exprTest{Expr: sel, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: sel, Value: 1}}})
 	}
+	return out
 }
 
 // series selects the SLO's series of metric of the burning group: the
