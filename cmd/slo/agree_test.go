@@ -266,3 +266,17 @@ func readCorpusEntry(path string) ([]byte, error) {
 	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
 	return []byte(s), err
 }
+
+// TestValidateSumsUpTheGroups checks that the summary of a grouped SLO
+// names its group labels.
+func TestValidateSumsUpTheGroups(t *testing.T) {
+	code, stdout, stderr := cli(t, "validate", "../../examples/specs/grouped.yaml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"SLI ratio by route (slo/v1)", "SLI latency by route, tenant (slo/v1)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("validate says:\n%s\nwant a line containing %q", stdout, want)
+		}
+	}
+}
