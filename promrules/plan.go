@@ -30,6 +30,7 @@ const (
 type plan struct {
 	name, service string
 	labels        map[string]string // every label of every series: spec labels, slo, service
+	by            []string          // the group labels; nil for an SLO with one budget
 	selector      string            // {slo="...",service="...",...}: the SLO's recorded series
 	obj           slo.Objective     // defaults applied
 	budget        float64           // 1 - target
@@ -75,6 +76,20 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 		return nil, nil, err
 	}
 	maps.Copy(p.labels, s.Labels)
+	if s.GroupBy != nil {
+		if i, err := spec.CheckGroupBy(s.GroupBy); err != nil {
+			if i < 0 {
+				return nil, nil, bad("group_by", "%v", err)
+			}
+			return nil, nil, bad(fmt.Sprintf("group_by[%d]", i), "%v", err)
+		}
+		for i, l := range s.GroupBy {
+			if _, fixed := s.Labels[l]; fixed {
+				return nil, nil, bad(fmt.Sprintf("group_by[%d]", i), "%q is also a fixed label of the SLO (labels); a label either has one value or is grouped by", l)
+			}
+		}
+		p.by = slices.Clone(s.GroupBy)
+	}
 	p.labels["slo"] = p.name
 	p.labels["service"] = p.service
 	p.selector = selector("", p.labels)
@@ -171,20 +186,20 @@ func (p *plan) parseSLI(sli spec.SLI, target Target) *fieldError {
 			return bad("sli", "error_ratio_query excludes the other queries")
 		}
 		p.kind = kindRatio
-		p.rQ, err = compileQuery("sli.error_ratio_query", sli.ErrorRatioQuery, target)
+		p.rQ, err = p.compileQuery("sli.error_ratio_query", sli.ErrorRatioQuery, target)
 	case sli.TotalQuery == "":
 		return bad("sli", "want error and total queries, good and total queries, or an error ratio query")
 	case sli.ErrorQuery != "" && sli.GoodQuery != "":
 		return bad("sli", "give an error query or a good query, not both")
 	case sli.ErrorQuery != "":
 		p.kind = kindErrors
-		if p.errQ, err = compileQuery("sli.error_query", sli.ErrorQuery, target); err == nil {
-			p.totalQ, err = compileQuery("sli.total_query", sli.TotalQuery, target)
+		if p.errQ, err = p.compileQuery("sli.error_query", sli.ErrorQuery, target); err == nil {
+			p.totalQ, err = p.compileQuery("sli.total_query", sli.TotalQuery, target)
 		}
 	case sli.GoodQuery != "":
 		p.kind = kindGood
-		if p.goodQ, err = compileQuery("sli.good_query", sli.GoodQuery, target); err == nil {
-			p.totalQ, err = compileQuery("sli.total_query", sli.TotalQuery, target)
+		if p.goodQ, err = p.compileQuery("sli.good_query", sli.GoodQuery, target); err == nil {
+			p.totalQ, err = p.compileQuery("sli.total_query", sli.TotalQuery, target)
 		}
 	default:
 		return bad("sli", "a total query needs an error query or a good query")
@@ -206,21 +221,21 @@ func (p *plan) parseSLI(sli spec.SLI, target Target) *fieldError {
 		return bad("sli", "with a good query, give both good_selector and total_selector, or no selector")
 	}
 	if sli.ErrorSelector != "" {
-		p.errSel, err = canonicalSelector("sli.error_selector", sli.ErrorSelector)
+		p.errSel, err = p.canonicalSelector("sli.error_selector", sli.ErrorSelector)
 	} else {
-		p.goodSel, err = canonicalSelector("sli.good_selector", sli.GoodSelector)
+		p.goodSel, err = p.canonicalSelector("sli.good_selector", sli.GoodSelector)
 	}
 	if err != nil {
 		return err
 	}
-	p.totalSel, err = canonicalSelector("sli.total_selector", sli.TotalSelector)
+	p.totalSel, err = p.canonicalSelector("sli.total_selector", sli.TotalSelector)
 	return err
 }
 
 // compileQuery checks a query template with the spec's rules (the window
-// placeholder, PromQL giving an instant vector) and the functions of the
-// target, and returns it normalized.
-func compileQuery(field, text string, target Target) (string, *fieldError) {
+// placeholder, PromQL giving an instant vector), the functions of the
+// target and the group labels, and returns it normalized.
+func (p *plan) compileQuery(field, text string, target Target) (string, *fieldError) {
 	if !utf8.ValidString(text) {
 		return "", bad(field, "is not valid UTF-8")
 	}
@@ -235,11 +250,15 @@ func compileQuery(field, text string, target Target) (string, *fieldError) {
 	if err := target.checkFunctions(expr); err != nil {
 		return "", bad(field, "%v", err)
 	}
+	if err := p.checkKeepsGroups(field, expr); err != nil {
+		return "", err
+	}
 	return t, nil
 }
 
-// canonicalSelector parses a plain series selector and prints it back.
-func canonicalSelector(field, text string) (string, *fieldError) {
+// canonicalSelector parses a plain series selector, checks that it does
+// not exclude a group label, and prints it back.
+func (p *plan) canonicalSelector(field, text string) (string, *fieldError) {
 	expr, err := spec.ParseQuery(text)
 	if err != nil {
 		return "", bad(field, "%q: %v", text, err)
@@ -248,7 +267,19 @@ func canonicalSelector(field, text string) (string, *fieldError) {
 	if !ok || vs.OriginalOffset != 0 || vs.Timestamp != nil || vs.StartOrEnd != 0 {
 		return "", bad(field, "%q: want a plain series selector such as http_requests_total{code=~\"5..\"}", text)
 	}
+	if err := p.checkKeepsGroups(field, vs); err != nil {
+		return "", err
+	}
 	return vs.String(), nil
+}
+
+// checkKeepsGroups reports, as a problem of group_by, a query of the SLI
+// (field) that gives series without a group label.
+func (p *plan) checkKeepsGroups(field string, expr parser.Expr) *fieldError {
+	if err := spec.CheckKeepsGroups(expr, p.by); err != nil {
+		return bad("group_by", "%s: %v", field, err)
+	}
+	return nil
 }
 
 // query renders a template for a window.

@@ -3,6 +3,7 @@ package promrules
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,42 +38,71 @@ func totalMetric(g time.Duration) string  { return "slo:sli_total:increase" + pr
 // series selects the SLO's own recorded series of a metric.
 func (p *plan) series(metric string) string { return selector(metric, p.labels) }
 
-// errorRate is the SLI's errors per second over w, never empty.
+// errorRate is the SLI's errors per second over w. It is never empty for
+// an SLO with one budget; a grouped SLO has it for every group with events.
 func (p *plan) errorRate(w time.Duration) string {
-	if p.kind == kindGood {
-		return fmt.Sprintf("clamp_min((%s or vector(0)) - (%s or vector(0)), 0)", sumOf(query(p.totalQ, w)), sumOf(query(p.goodQ, w)))
+	total := p.totalRate(w)
+	switch {
+	case p.kind == kindGood && p.by == nil:
+		return fmt.Sprintf("clamp_min((%s or vector(0)) - (%s or vector(0)), 0)", total, p.sumOf(query(p.goodQ, w)))
+	case p.kind == kindGood:
+		return fmt.Sprintf("clamp_min(%s - (%s), 0)", total, p.orZero(p.sumOf(query(p.goodQ, w)), total))
 	}
-	return fmt.Sprintf("(%s or vector(0))", sumOf(query(p.errQ, w)))
+	return "(" + p.orZero(p.sumOf(query(p.errQ, w)), total) + ")"
 }
 
 // totalRate is the SLI's events per second over w; empty without traffic.
 func (p *plan) totalRate(w time.Duration) string {
-	return sumOf(query(p.totalQ, w))
+	return p.sumOf(query(p.totalQ, w))
 }
 
-// sumOf aggregates a query into one series without labels, unless it is
-// already a sum without grouping.
-func sumOf(q string) string {
+// agg applies the aggregation op to q, by the group labels of a grouped
+// SLO: sum(q), or sum by (route) (q).
+func (p *plan) agg(op, q string) string {
+	if p.by == nil {
+		return op + "(" + q + ")"
+	}
+	return op + " by (" + strings.Join(p.by, ", ") + ") (" + q + ")"
+}
+
+// sumOf sums a query into one series per group (one series without labels
+// for an SLO with one budget), unless it is already such a sum.
+func (p *plan) sumOf(q string) string {
 	if expr, err := spec.ParseQuery(q); err == nil {
-		if agg, ok := expr.(*parser.AggregateExpr); ok && agg.Op == parser.SUM && len(agg.Grouping) == 0 && !agg.Without {
+		if agg, ok := expr.(*parser.AggregateExpr); ok && agg.Op == parser.SUM && !agg.Without && slices.Equal(agg.Grouping, p.by) {
 			return q
 		}
 	}
-	return "sum(" + q + ")"
+	return p.agg("sum", q)
 }
 
-// ratio is the error ratio over w: 0 without traffic, never NaN or Inf.
-func (p *plan) ratio(w time.Duration) string {
-	if p.kind == kindRatio {
-		return fmt.Sprintf("clamp_max(max(%s) >= 0, 1) or vector(0)", query(p.rQ, w))
+// orZero is q, or 0 where q has no series: vector(0) for an SLO with one
+// budget, and for a grouped SLO 0 for every group of like, whose series
+// carry the group labels.
+func (p *plan) orZero(q, like string) string {
+	if p.by == nil {
+		return q + " or vector(0)"
 	}
-	return fmt.Sprintf("(%s / (%s > 0)) or vector(0)", p.errorRate(w), p.totalRate(w))
+	return q + " or 0 * " + like
+}
+
+// ratio is the error ratio over w: 0 without traffic (for every group with
+// series), never NaN or Inf.
+func (p *plan) ratio(w time.Duration) string {
+	switch {
+	case p.kind == kindRatio && p.by == nil:
+		return fmt.Sprintf("clamp_max(max(%s) >= 0, 1) or vector(0)", query(p.rQ, w))
+	case p.kind == kindRatio:
+		return fmt.Sprintf("clamp_max(%s >= 0, 1)", p.agg("max", query(p.rQ, w)))
+	}
+	total := p.totalRate(w)
+	return p.orZero(fmt.Sprintf("(%s / (%s > 0))", p.errorRate(w), total), total)
 }
 
 // events is the number of events over w, for the minimum event count.
 func (p *plan) events(w time.Duration) string {
 	if p.totalSel != "" {
-		return fmt.Sprintf("sum(increase(%s[%s]))", p.totalSel, promDuration(w))
+		return p.agg("sum", fmt.Sprintf("increase(%s[%s])", p.totalSel, promDuration(w)))
 	}
 	return fmt.Sprintf("%s * %s", p.totalRate(w), spec.FormatFloat(w.Seconds()))
 }
@@ -88,9 +118,13 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	}
 	budget := spec.FormatFloat(p.budget)
 	windowRules := func() []rule {
+		window := p.agg("sum", p.series(metricRatioWindow))
+		if p.by == nil {
+			window = "(" + window + " or vector(0))"
+		}
 		return []rule{
-			b.record(metricBudgetRemaining, fmt.Sprintf("1 - (sum(%s) or vector(0)) / %s", p.series(metricRatioWindow), budget)),
-			b.record(metricBurnRateWindow, fmt.Sprintf("(sum(%s) or vector(0)) / %s", p.series(metricRatioWindow), budget)),
+			b.record(metricBudgetRemaining, fmt.Sprintf("1 - %s / %s", window, budget)),
+			b.record(metricBurnRateWindow, fmt.Sprintf("%s / %s", window, budget)),
 		}
 	}
 	groups := []ruleGroup{sli}
@@ -101,39 +135,54 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		cell := p.rangeOf(g)
 		secs := spec.FormatFloat(g.Seconds())
 		var errs, total string
-		cellIncrease := func(sel string) string {
-			return fmt.Sprintf("sum(rate(%s[%s])) * %s or vector(0)", sel, promWindow(cell), secs)
+		increase := func(sel string) string {
+			return p.agg("sum", fmt.Sprintf("rate(%s[%s])", sel, promWindow(cell))) + " * " + secs
 		}
 		switch {
+		case p.by == nil && p.errSel != "":
+			errs, total = increase(p.errSel)+" or vector(0)", increase(p.totalSel)+" or vector(0)"
+		case p.by == nil && p.goodSel != "":
+			total = increase(p.totalSel) + " or vector(0)"
+			errs = fmt.Sprintf("clamp_min((%s) - (%s), 0)", total, increase(p.goodSel)+" or vector(0)")
 		case p.errSel != "":
-			errs, total = cellIncrease(p.errSel), cellIncrease(p.totalSel)
+			// A grouped SLO records every group with events, errors or not.
+			total = increase(p.totalSel)
+			errs = p.orZero(increase(p.errSel), total)
 		case p.goodSel != "":
-			total = cellIncrease(p.totalSel)
-			errs = fmt.Sprintf("clamp_min((%s) - (%s), 0)", total, cellIncrease(p.goodSel))
+			total = increase(p.totalSel)
+			errs = fmt.Sprintf("clamp_min(%s - (%s), 0)", total, p.orZero(increase(p.goodSel), total))
 		default:
 			errs = fmt.Sprintf("%s * %s", p.errorRate(cell), secs)
-			total = fmt.Sprintf("(%s * %s) or vector(0)", p.totalRate(cell), secs)
+			total = fmt.Sprintf("%s * %s", p.totalRate(cell), secs)
+			if p.by == nil {
+				total = "(" + total + ") or vector(0)"
+			}
 		}
 		// The window holds gridSteps grid samples: the range stops half a
 		// step short of the next older one, so that it never counts one
 		// step twice, whether ranges include their start (Prometheus 2)
 		// or not (Prometheus 3).
 		rng := promRange(time.Duration(p.gridSteps)*g - g/2)
+		sumOver := func(metric string) string {
+			return p.agg("sum", fmt.Sprintf("sum_over_time(%s[%s])", p.series(metric), rng))
+		}
 		window := ruleGroup{
 			Name:     prefix + ":window",
 			Interval: promDuration(g),
 			Rules: []rule{
 				b.record(errorsMetric(g), errs),
 				b.record(totalMetric(g), total),
-				b.record(metricRatioWindow, fmt.Sprintf("(sum(sum_over_time(%s[%s])) / (sum(sum_over_time(%s[%s])) > 0)) or vector(0)",
-					p.series(errorsMetric(g)), rng, p.series(totalMetric(g)), rng)),
+				b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", sumOver(errorsMetric(g)), sumOver(totalMetric(g))), sumOver(totalMetric(g)))),
 			},
 		}
 		window.Rules = append(window.Rules, windowRules()...)
 		groups = append(groups, window)
 	} else {
-		sli.Rules = append(sli.Rules, b.record(metricRatioWindow, fmt.Sprintf("sum(avg_over_time(%s[%s])) or vector(0)",
-			p.series(ratioMetric(p.grid)), promDuration(p.obj.Window))))
+		avg := p.agg("sum", fmt.Sprintf("avg_over_time(%s[%s])", p.series(ratioMetric(p.grid)), promDuration(p.obj.Window)))
+		if p.by == nil {
+			avg += " or vector(0)"
+		}
+		sli.Rules = append(sli.Rules, b.record(metricRatioWindow, avg))
 		sli.Rules = append(sli.Rules, windowRules()...)
 	}
 	meta := []rule{
@@ -144,21 +193,31 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	groups[0].Rules = append(sli.Rules, meta...)
 
 	alerts := ruleGroup{Name: prefix + ":alerts"}
-	// The alert expressions aggregate away every label, so annotations
-	// name the SLO themselves instead of reading $labels.
+	// The alert expressions aggregate away every label but the group
+	// labels, so annotations name the SLO themselves and read only the
+	// group labels from $labels.
 	who := templateLiteral(p.name) + " of " + templateLiteral(p.service)
+	if p.by != nil {
+		var parts []string
+		for _, l := range p.by {
+			parts = append(parts, l+"={{ $labels."+l+" }}")
+		}
+		who += " (" + strings.Join(parts, ", ") + ")"
+	}
 	for _, t := range p.obj.Tiers {
 		long, short := promDuration(t.LongWindow), promDuration(t.ShortWindow)
 		factor := spec.FormatFloat(t.Factor)
 		threshold := spec.FormatFloat(slo.AlertThreshold(t.Factor)) // what the tracker compares with
-		expr := fmt.Sprintf("(sum(%s) / %s >= %s) and (sum(%s) / %s >= %s)",
-			p.series(ratioMetric(t.LongWindow)), budget, threshold, p.series(ratioMetric(t.ShortWindow)), budget, threshold)
+		expr := fmt.Sprintf("(%s / %s >= %s) and (%s / %s >= %s)",
+			p.agg("sum", p.series(ratioMetric(t.LongWindow))), budget, threshold, p.agg("sum", p.series(ratioMetric(t.ShortWindow))), budget, threshold)
 		if p.obj.MinEvents > 0 && p.kind != kindRatio {
 			expr += fmt.Sprintf(" and (%s >= %d)", p.events(t.LongWindow), p.obj.MinEvents)
 		}
-		tte := fmt.Sprintf("clamp_min(sum(%s), 0) * %s / (sum(%s) / %s)",
-			p.windowSeries(metricBudgetRemaining), spec.FormatFloat(p.obj.Window.Seconds()), p.series(ratioMetric(t.LongWindow)), budget)
-		b.check("time to exhaustion", tte)
+		tte := func(series func(string) string) string {
+			return fmt.Sprintf("clamp_min(sum(%s), 0) * %s / (sum(%s) / %s)",
+				p.lastGrid(series(metricBudgetRemaining)), spec.FormatFloat(p.obj.Window.Seconds()), series(ratioMetric(t.LongWindow)), budget)
+		}
+		b.check("time to exhaustion", tte(p.series))
 		share := spec.FormatFloat(100*t.BudgetShare(p.obj.Window)) + "%"
 		r := b.alert(p.alertName(AlertBurn), expr, p.alertFor, p.alertLabels(AlertBurn, map[string]string{
 			"severity": string(t.Severity), "long_window": long, "short_window": short,
@@ -169,11 +228,11 @@ func (p *plan) groups() ([]ruleGroup, error) {
 				promDuration(p.obj.Window), long, factor, short, factor, share),
 			"burn_rate":          "{{ $value | printf \"%.2f\" }}",
 			"budget_share":       share,
-			"time_to_exhaustion": "{{ with query " + strconv.Quote(tte) + " }}{{ . | first | value | humanizeDuration }}{{ end }}",
+			"time_to_exhaustion": "{{ with " + p.groupQuery(tte) + " }}{{ . | first | value | humanizeDuration }}{{ end }}",
 		}))
 		alerts.Rules = append(alerts.Rules, r)
 	}
-	alerts.Rules = append(alerts.Rules, b.alert(AlertExhausted, fmt.Sprintf("sum(%s) <= 0", p.windowSeries(metricBudgetRemaining)), 0,
+	alerts.Rules = append(alerts.Rules, b.alert(AlertExhausted, p.agg("sum", p.lastGrid(p.series(metricBudgetRemaining)))+" <= 0", 0,
 		p.alertLabels(AlertExhausted, nil), p.alertAnnotations(AlertExhausted, "", map[string]string{
 			"summary":     "SLO " + who + " has spent its error budget",
 			"description": fmt.Sprintf("{{ $value | humanizePercentage }} of the error budget of the %s window is left.", promDuration(p.obj.Window)),
@@ -190,8 +249,30 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	return groups, nil
 }
 
-// absentExpr is what SLOMetricsAbsent watches: the events of the SLI. The
-// alert sums absent() of it, because absent() copies the selector's
+// groupQuery is a template pipeline that runs the query made by q in an
+// alert's annotation: q selecting the SLO's series for an SLO with one
+// budget, and the series of the alert's group (read from $labels) for a
+// grouped SLO. The group's values are printed as quoted PromQL strings.
+func (p *plan) groupQuery(q func(series func(string) string) string) string {
+	if p.by == nil {
+		return "query " + strconv.Quote(q(p.series))
+	}
+	args := ""
+	format := q(func(metric string) string {
+		s := strings.TrimSuffix(strings.ReplaceAll(p.series(metric), "%", "%%"), "}")
+		for _, l := range p.by {
+			s += "," + l + "=%q"
+			args += " $labels." + l
+		}
+		return s + "}"
+	})
+	return "printf " + strconv.Quote(format) + args + " | query"
+}
+
+// absentExpr is what SLOMetricsAbsent watches: the events of the SLI, of
+// every group together. absent() sees only whether any series is left, not
+// which groups vanished, so the alert is one per SLO. The alert sums
+// absent() of it, because absent() copies the selector's
 // equality matchers into its result and the alert's labels must not depend
 // on how the SLI was written.
 func (p *plan) absentExpr() string {
@@ -205,18 +286,16 @@ func (p *plan) absentExpr() string {
 	}
 }
 
-// windowSeries selects a series of the window group for a rule of another
-// group. With the exact method the window group runs once a grid step, as
-// long as or longer than the lookback of an instant selector (5m), and
-// Prometheus 3 does not see a sample exactly 5m old: a reader that runs
-// before the window group at the same instant, or while its evaluation is
-// late, would find nothing. last_over_time over the step and the lookback
-// always holds the latest sample.
-func (p *plan) windowSeries(metric string) string {
+// lastGrid reads sel, a series the window group records, as the alerts
+// group does: for the exact method, its last sample within a grid step and
+// the lookback, as an alerts group evaluated at a grid instant (or before
+// the window group, in the same instant) would find none on Prometheus 3,
+// whose lookback leaves out a sample exactly 5m old.
+func (p *plan) lastGrid(sel string) string {
 	if p.method != MethodExact {
-		return p.series(metric)
+		return sel
 	}
-	return fmt.Sprintf("last_over_time(%s[%s])", p.series(metric), promWindow(p.grid+lookback))
+	return fmt.Sprintf("last_over_time(%s[%s])", sel, promWindow(p.grid+lookback))
 }
 
 // lookback is Prometheus's default lookback of instant selectors.

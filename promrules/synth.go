@@ -18,13 +18,17 @@ import (
 // traffic is how a generated test feeds an SLI: two counters whose values
 // the rules' queries turn back into errors and events.
 type traffic struct {
-	counted string // series counting errors (kindErrors) or good events (kindGood)
-	rest    string // the other series
+	counted labels.Labels // series counting errors (kindErrors) or good events (kindGood)
+	rest    labels.Labels // the other series
 	// restIsTotal: rest counts every event (a metric of its own); otherwise
 	// rest counts the events that counted does not, and the SLI's total is
 	// the sum of both.
 	restIsTotal bool
 	good        bool // counted counts good events
+	// groups are the label values of a grouped SLO's two test groups: the
+	// first burns as each test says, the second stays healthy. Nil for an
+	// SLO with one budget.
+	groups []map[string]string
 }
 
 // newTraffic finds two series that the SLI's queries read as intended.
@@ -50,14 +54,58 @@ func newTraffic(p *plan) (*traffic, error) {
 	if !ok {
 		return nil, fmt.Errorf("no series matches %v", counted)
 	}
-	tr.counted = c.String()
+	tr.counted = c
 	r, ok := satisfy(total, counted)
 	if !ok {
 		return nil, fmt.Errorf("no series matches %v but not %v", total, counted)
 	}
-	tr.rest = r.String()
+	tr.rest = r
 	tr.restIsTotal = !matches(total, c)
+	if p.by != nil {
+		if tr.groups, err = groupValues(p.by, append(slices.Clone(counted), total...)); err != nil {
+			return nil, err
+		}
+	}
 	return tr, nil
+}
+
+// groupValues picks the label values of two test groups, "burning" and
+// "healthy" where the matchers ms allow them.
+func groupValues(by []string, ms []*labels.Matcher) ([]map[string]string, error) {
+	groups := []map[string]string{{}, {}}
+	for _, l := range by {
+		var on []*labels.Matcher
+		for _, m := range ms {
+			if m.Name == l {
+				on = append(on, m)
+			}
+		}
+		for i, want := range []string{"burning", "healthy"} {
+			v := want
+			if !matchesAll(on, v) {
+				var avoid *labels.Matcher
+				if i == 1 {
+					avoid = labels.MustNewMatcher(labels.MatchEqual, l, groups[0][l])
+				}
+				var ok bool
+				if v, ok = pick(on, avoid, true); !ok {
+					return nil, fmt.Errorf("the selectors leave group label %s one value: the tests need two groups", l)
+				}
+			}
+			groups[i][l] = v
+		}
+	}
+	return groups, nil
+}
+
+// matchesAll reports whether every matcher of ms accepts v.
+func matchesAll(ms []*labels.Matcher, v string) bool {
+	for _, m := range ms {
+		if !m.Matches(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // onlySelector returns the matchers of the one series selector of q.

@@ -3,9 +3,12 @@ package promrules
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slo-budget-tracker/slo/spec"
@@ -206,6 +209,7 @@ func (g *testGen) groups() []testGroup {
 		g.within(ratioMetric(p.grid), end, 0.45*b, 0.55*b),
 		g.alert(AlertExhausted, nil, end, false),
 		g.alert(AlertAbsent, nil, end, false))
+	grp.ExprTests = append(grp.ExprTests, g.healthy(end, true)...)
 	out = append(out, grp)
 
 	// Budget overspent.
@@ -213,6 +217,7 @@ func (g *testGen) groups() []testGroup {
 	grp = g.group("budget overspent: SLOErrorBudgetExhausted fires", []segment{{steps: g.steps(over), total: 1000, errors: 1000 * min(2*b, 1)}})
 	grp.ExprTests = append(grp.ExprTests, g.within(metricBudgetRemaining, g.roundDown(over), math.Inf(-1), 0),
 		g.alert(AlertExhausted, nil, g.roundDown(over), true))
+	grp.ExprTests = append(grp.ExprTests, g.healthy(g.roundDown(over), true)...)
 	out = append(out, grp)
 
 	// No SLI data at all.
@@ -311,6 +316,9 @@ func (g *testGen) tier(long, short time.Duration, factor float64, severity strin
 	above.ExprTests = append(above.ExprTests,
 		g.alert(AlertBurn, labels, g.roundDown(t0+long*8/10), false),
 		g.alert(AlertBurn, labels, fire, true))
+	// The tier's input step can be coarser than the grid, whose increase()
+	// then sees no two samples of a step: only the alert is checked.
+	above.ExprTests = append(above.ExprTests, g.healthy(fire, false)...)
 	// Once the long window holds only the burn, its burn rate stays 0.9x:
 	// checking one evaluation after that covers every later time.
 	below := g.group(name+": burning 0.9x the factor never fires", burning(0.9*factor*b, fire))
@@ -318,8 +326,25 @@ func (g *testGen) tier(long, short time.Duration, factor float64, severity strin
 	return []testGroup{above, below}
 }
 
-// group makes a test group fed with segs.
+// group makes a test group fed with segs; a grouped SLO's healthy group
+// gets the same events without errors.
 func (g *testGen) group(name string, segs []segment) testGroup {
+	grp := testGroup{Name: g.id + ": " + name, Interval: promDuration(g.step)}
+	if g.tr.groups == nil {
+		grp.InputSeries = g.feed(segs, nil)
+		return grp
+	}
+	clean := slices.Clone(segs)
+	for i := range clean {
+		clean[i].errors = 0
+	}
+	grp.InputSeries = append(g.feed(segs, g.tr.groups[0]), g.feed(clean, g.tr.groups[1])...)
+	return grp
+}
+
+// feed returns the input series of the SLI's two counters over segs, with
+// the group labels of one group (nil for an SLO with one budget).
+func (g *testGen) feed(segs []segment, group map[string]string) []inputSeries {
 	tr := g.tr
 	errorsOf := func(s segment) float64 { return s.errors }
 	goodOf := func(s segment) float64 { return s.total - s.errors }
@@ -335,11 +360,43 @@ func (g *testGen) group(name string, segs []segment) testGroup {
 	default:
 		counted, rest = values(segs, goodOf, false), values(segs, errorsOf, true)
 	}
-	return testGroup{
-		Name:        g.id + ": " + name,
-		Interval:    promDuration(g.step),
-		InputSeries: []inputSeries{{Series: tr.counted, Values: counted}, {Series: tr.rest, Values: rest}},
+	return []inputSeries{{Series: withLabels(tr.counted, group), Values: counted}, {Series: withLabels(tr.rest, group), Values: rest}}
+}
+
+// withLabels prints the series lset with the labels of extra set.
+func withLabels(lset labels.Labels, extra map[string]string) string {
+	b := labels.NewBuilder(lset)
+	for k, v := range extra {
+		b.Set(k, v)
 	}
+	return b.Labels().String()
+}
+
+// healthy checks a grouped SLO's healthy group at at: no alert and, with
+// budget, its whole budget. Nothing for an SLO with one budget.
+func (g *testGen) healthy(at time.Duration, budget bool) []exprTest {
+	if g.tr.groups == nil {
+		return nil
+	}
+	ls := maps.Clone(g.p.labels)
+	maps.Copy(ls, g.tr.groups[1])
+	out := []exprTest{{Expr: selector("ALERTS", ls), EvalTime: promDuration(at)}}
+	if budget {
+		sel := selector(metricBudgetRemaining, ls)
+		out = append(out, exprTest{Expr: sel, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: sel, Value: 1}}})
+	}
+	return out
+}
+
+// series selects the SLO's series of metric of the burning group: the
+// group labels are left out for the metadata, which is per SLO.
+func (g *testGen) series(metric string) string {
+	ls := g.p.labels
+	if g.tr.groups != nil && metric != metricObjective && metric != metricBudget && metric != metricWindowSeconds {
+		ls = maps.Clone(ls)
+		maps.Copy(ls, g.tr.groups[0])
+	}
+	return selector(metric, ls)
 }
 
 // steps is the number of input steps that cover d.
@@ -357,15 +414,15 @@ func (g *testGen) roundDown(d time.Duration) time.Duration {
 
 // value expects the SLO's series of metric to be exactly v at at.
 func (g *testGen) value(metric string, at time.Duration, v float64) exprTest {
-	sel := g.p.series(metric)
+	sel := g.series(metric)
 	return exprTest{Expr: sel, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: sel, Value: v}}}
 }
 
 // within expects the SLO's series of metric to lie in (lo, hi) at at.
 func (g *testGen) within(metric string, at time.Duration, lo, hi float64) exprTest {
-	expr := fmt.Sprintf("sum(%s < bool %s)", g.p.series(metric), spec.FormatFloat(hi))
+	expr := fmt.Sprintf("sum(%s < bool %s)", g.series(metric), spec.FormatFloat(hi))
 	if !math.IsInf(lo, -1) {
-		expr = fmt.Sprintf("sum(%s > %s < bool %s)", g.p.series(metric), spec.FormatFloat(lo), spec.FormatFloat(hi))
+		expr = fmt.Sprintf("sum(%s > %s < bool %s)", g.series(metric), spec.FormatFloat(lo), spec.FormatFloat(hi))
 	}
 	return exprTest{Expr: expr, EvalTime: promDuration(at), ExpSamples: []expSample{{Labels: "{}", Value: 1}}}
 }
@@ -374,6 +431,9 @@ func (g *testGen) within(metric string, at time.Duration, lo, hi float64) exprTe
 // (or not) at at, checked through the ALERTS series.
 func (g *testGen) alert(name string, extra map[string]string, at time.Duration, firing bool) exprTest {
 	ls := g.p.alertLabels(name, extra)
+	if g.tr.groups != nil && name != AlertAbsent {
+		maps.Copy(ls, g.tr.groups[0])
+	}
 	ls["alertname"] = g.p.alertName(name)
 	ls["alertstate"] = "firing"
 	sel := selector("ALERTS", ls)

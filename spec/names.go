@@ -82,3 +82,22 @@ func validName(s string, maxLen int, colon bool) bool {
 	}
 	return true
 }
+
+// CheckGroupBy returns an error when by is not a usable group_by list: it
+// must not be empty, and every name must pass CheckLabelName (valid, not
+// reserved) and appear once. The index is the offending name's, or -1
+// when the problem is the list itself.
+func CheckGroupBy(by []string) (int, error) {
+	if len(by) == 0 {
+		return -1, fmt.Errorf("is empty; give the labels to group by, like [route], or leave group_by out")
+	}
+	for i, name := range by {
+		if err := CheckLabelName(name, false); err != nil {
+			return i, err
+		}
+		if slices.Index(by, name) < i {
+			return i, fmt.Errorf("%q is given twice", name)
+		}
+	}
+	return -1, nil
+}

@@ -45,7 +45,7 @@ func (d *decoder) native(file *File, root *yaml.Node, path string) {
 
 func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, fileLabels map[string]string, window time.Duration) {
 	d.slo = d.peekName(n, "name")
-	o := d.object(n, path, "name", "description", "objective", "window", "labels", "sli", "alerting")
+	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting")
 	if o == nil {
 		return
 	}
@@ -92,10 +92,75 @@ func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, file
 		dr.ok = dr.ok && ok
 		dr.slo.SLI = sli
 	}
+	if v := o.get(d, "group_by"); v != nil {
+		dr.ok = d.groupBy(&dr.slo, v, o.field("group_by")) && dr.ok
+	}
 	if v := o.get(d, "alerting"); v != nil {
 		dr.ok = d.nativeAlerting(dr, v, o.field("alerting")) && dr.ok
 	}
 	d.finish(file, dr)
+}
+
+// groupBy reads an SLO's group_by list into s, whose labels and SLI are
+// read (the SLI is zero when it has errors), and makes the SLI's templates sum by the group labels.
+func (d *decoder) groupBy(s *SLO, n *yaml.Node, path string) bool {
+	items, ok := d.list(n, path)
+	if !ok {
+		return false
+	}
+	by := make([]string, 0, len(items))
+	for i, it := range items {
+		name, ok := d.scalar(it, index(path, i))
+		if !ok {
+			return false
+		}
+		by = append(by, name)
+	}
+	if i, err := CheckGroupBy(by); err != nil {
+		if i < 0 {
+			d.failf(n, path, "%v", err)
+		} else {
+			d.failf(items[i], index(path, i), "%v", err)
+		}
+		return false
+	}
+	for i, name := range by {
+		problem := ""
+		switch {
+		case s.Labels[name] != "":
+			problem = fmt.Sprintf("%q is also a fixed label of the SLO (labels); a label either has one value or is grouped by", name)
+		case name == "le" && s.SLI.Kind == KindLatency:
+			problem = `"le" is the histogram's bucket boundary, which the SLI picks with threshold; it cannot be grouped by`
+		case name == "outcome" && s.SLI.Kind == KindInProcess:
+			problem = `"outcome" tells good events from bad in slo_events_total; it cannot be grouped by`
+		}
+		if problem != "" {
+			d.failf(items[i], index(path, i), "%s", problem)
+			return false
+		}
+	}
+	sli := &s.SLI
+	if sli.Kind == "" {
+		return true // the SLI has errors of its own
+	}
+	for _, q := range []struct{ sel, query *string }{
+		{&sli.ErrorSelector, &sli.ErrorQuery}, {&sli.GoodSelector, &sli.GoodQuery}, {&sli.TotalSelector, &sli.TotalQuery},
+	} {
+		if *q.sel == "" {
+			continue
+		}
+		*q.query = rateTemplate(*q.sel, by)
+		expr, err := ParseQuery(Expand(*q.query, checkWindow))
+		if err == nil {
+			err = CheckKeepsGroups(expr, by)
+		}
+		if err != nil {
+			d.failf(n, path, "%v", err)
+			return false
+		}
+	}
+	s.GroupBy = by
+	return d.checkTemplates(n, path, sli)
 }
 
 // nativeObjective reads "99.9%" (a percentage) or 0.999 (a ratio). A bare
@@ -183,7 +248,7 @@ func (d *decoder) nativeRatio(n *yaml.Node, path string) (SLI, bool) {
 	ok := true
 	if total, tok := d.selectorField(o, "total"); tok {
 		sli.TotalSelector = total.String()
-		sli.TotalQuery = rateTemplate(sli.TotalSelector)
+		sli.TotalQuery = rateTemplate(sli.TotalSelector, nil)
 	} else {
 		ok = false
 	}
@@ -194,10 +259,10 @@ func (d *decoder) nativeRatio(n *yaml.Node, path string) (SLI, bool) {
 	if sel, sok := d.selectorField(o, key); sok {
 		if hasGood {
 			sli.GoodSelector = sel.String()
-			sli.GoodQuery = rateTemplate(sli.GoodSelector)
+			sli.GoodQuery = rateTemplate(sli.GoodSelector, nil)
 		} else {
 			sli.ErrorSelector = sel.String()
-			sli.ErrorQuery = rateTemplate(sli.ErrorSelector)
+			sli.ErrorQuery = rateTemplate(sli.ErrorSelector, nil)
 		}
 	} else {
 		ok = false
@@ -251,8 +316,8 @@ func (d *decoder) nativeLatency(n *yaml.Node, path string) (SLI, bool) {
 		GoodSelector:  sel.with(sel.name+"_bucket", le).String(),
 		TotalSelector: sel.with(sel.name + "_count").String(),
 	}
-	sli.GoodQuery = rateTemplate(sli.GoodSelector)
-	sli.TotalQuery = rateTemplate(sli.TotalSelector)
+	sli.GoodQuery = rateTemplate(sli.GoodSelector, nil)
+	sli.TotalQuery = rateTemplate(sli.TotalSelector, nil)
 	return sli, d.checkTemplates(n, path, &sli)
 }
 
@@ -304,8 +369,8 @@ func (d *decoder) nativeInProcess(n *yaml.Node, path, name string) (SLI, bool) {
 	total := selector{name: inProcessMetric, matchers: append([]*labels.Matcher{sloMatcher}, sel.matchers...)}
 	bad := total.with(inProcessMetric, labels.MustNewMatcher(labels.MatchEqual, "outcome", "bad"))
 	sli := SLI{Kind: KindInProcess, ErrorSelector: bad.String(), TotalSelector: total.String()}
-	sli.ErrorQuery = rateTemplate(sli.ErrorSelector)
-	sli.TotalQuery = rateTemplate(sli.TotalSelector)
+	sli.ErrorQuery = rateTemplate(sli.ErrorSelector, nil)
+	sli.TotalQuery = rateTemplate(sli.TotalSelector, nil)
 	return sli, d.checkTemplates(n, path, &sli)
 }
 

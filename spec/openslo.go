@@ -520,7 +520,7 @@ func (d *decoder) openSLOQuery(n *yaml.Node, path, q string, counter, counterGiv
 		return "", "", false
 	}
 	sel = s.String()
-	tmpl, err = NormalizeTemplate(rateTemplate(sel))
+	tmpl, err = NormalizeTemplate(rateTemplate(sel, nil))
 	if err != nil {
 		d.failf(n, path, "makes a query that %v", err)
 		return "", "", false

@@ -164,9 +164,12 @@ func (s selector) with(name string, extra ...*labels.Matcher) selector {
 }
 
 // rateTemplate wraps a counter selector into the sum of its per-second
-// rate over the window.
-func rateTemplate(sel string) string {
-	return "sum(rate(" + sel + "[" + WindowPlaceholder + "]))"
+// rate over the window, by the group labels when there are any.
+func rateTemplate(sel string, by []string) string {
+	if len(by) == 0 {
+		return "sum(rate(" + sel + "[" + WindowPlaceholder + "]))"
+	}
+	return "sum by (" + strings.Join(by, ", ") + ") (rate(" + sel + "[" + WindowPlaceholder + "]))"
 }
 
 // leRegexp returns a regular expression that matches every way the

@@ -54,6 +54,14 @@ type SLO struct {
 	// CheckLabelName (valid, not reserved); values are not empty.
 	Labels map[string]string
 
+	// GroupBy lists the labels that split the SLO into one error budget
+	// per value (per route, tenant or cluster): every recorded series and
+	// alert of the SLO carries them. Nil for an SLO with one budget.
+	// Names pass CheckGroupBy; the SLI's queries keep them
+	// (CheckKeepsGroups), and the templates of SLIs given as selectors
+	// sum by them.
+	GroupBy []string
+
 	// SLI says how Prometheus measures the SLO's events.
 	SLI SLI
 
@@ -110,7 +118,9 @@ const (
 // plain selectors, also keep the counter selectors the templates were
 // made from (ErrorSelector or GoodSelector, and TotalSelector), so a
 // generator can take increase() of them directly. Templates made from
-// selectors have the form sum(rate(<selector>[{{.window}}])).
+// selectors have the form sum(rate(<selector>[{{.window}}])), or
+// sum by (<group labels>) (rate(<selector>[{{.window}}])) for a grouped
+// SLO.
 type SLI struct {
 	Kind SLIKind
 

@@ -50,6 +50,24 @@ slos:
         error_ratio_query: ` + q + "\n"
 }
 
+// groupedSpec is a native spec whose SLO has the group_by line by and the
+// ratio SLI with the errors selector errs.
+func groupedSpec(by, errs string) string {
+	return `version: slo/v1
+service: shop
+labels:
+  team: web
+slos:
+  - name: a
+    objective: 99%
+    group_by: ` + by + `
+    sli:
+      ratio:
+        errors: ` + errs + `
+        total: t_total
+`
+}
+
 // TestValidateAgreesWithGenerate runs both commands on specs that the two
 // used to judge differently.
 func TestValidateAgreesWithGenerate(t *testing.T) {
@@ -112,6 +130,36 @@ slos:
 			spec:    rawSpec(`holt_winters(sum(rate(d[{{.window}}]))[1h:], 0.5, 0.5)`),
 			flags:   []string{"--target", "prometheus-3"},
 			problem: `unknown function with name "holt_winters"`,
+		},
+		{
+			name: "grouped by route and tenant",
+			spec: groupedSpec("[route, tenant]", `e_total{code=~"5.."}`),
+			ok:   true,
+		},
+		{
+			name:    "group label aggregated away: the selector excludes it",
+			spec:    groupedSpec("[route]", `e_total{route=""}`),
+			problem: `agree.yaml:8: slo "a": slos[0].group_by: the selector e_total{route=""} excludes group label "route"`,
+		},
+		{
+			name:    "empty group_by",
+			spec:    groupedSpec("[]", "e_total"),
+			problem: `agree.yaml:8: slo "a": slos[0].group_by: is empty`,
+		},
+		{
+			name:    "duplicate group label",
+			spec:    groupedSpec("[route, route]", "e_total"),
+			problem: `agree.yaml:8: slo "a": slos[0].group_by[1]: "route" is given twice`,
+		},
+		{
+			name:    "reserved group label",
+			spec:    groupedSpec("[severity]", "e_total"),
+			problem: `agree.yaml:8: slo "a": slos[0].group_by[0]: "severity" is reserved`,
+		},
+		{
+			name:    "group label that is also a fixed label",
+			spec:    groupedSpec("[team]", "e_total"),
+			problem: `agree.yaml:8: slo "a": slos[0].group_by[0]: "team" is also a fixed label`,
 		},
 		{
 			name: "RatioTimeslices is not supported yet",
@@ -217,4 +265,18 @@ func readCorpusEntry(path string) ([]byte, error) {
 	}
 	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
 	return []byte(s), err
+}
+
+// TestValidateSumsUpTheGroups checks that the summary of a grouped SLO
+// names its group labels.
+func TestValidateSumsUpTheGroups(t *testing.T) {
+	code, stdout, stderr := cli(t, "validate", "../../examples/specs/grouped.yaml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"SLI ratio by route (slo/v1)", "SLI latency by route, tenant (slo/v1)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("validate says:\n%s\nwant a line containing %q", stdout, want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/promrules"
@@ -100,8 +101,12 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "%s: %d SLOs\n", path, len(f.SLOs))
 		for _, s := range f.SLOs {
 			o := s.Objective.WithDefaults()
+			sli := string(s.SLI.Kind)
+			if s.GroupBy != nil {
+				sli += " by " + strings.Join(s.GroupBy, ", ")
+			}
 			fmt.Fprintf(stdout, "  %-32s %-12s %s over %s, SLI %s (%s)\n", s.Objective.Name, s.Service,
-				formatPercent(o.Target), sloprom.FormatDuration(o.Window), s.SLI.Kind, s.Format)
+				formatPercent(o.Target), sloprom.FormatDuration(o.Window), sli, s.Format)
 		}
 	}
 	warnings, err := promrules.Check(slos, promrules.Options{Target: promrules.Target(*target)})
