@@ -76,11 +76,13 @@ func promtool(t *testing.T, e testdeps.Engine, args ...string) string {
 	return run(t, e.Promtool(t), args...)
 }
 
-// run runs a program with args, for at most 5 minutes, and fails the test
+// run runs a program with args, for at most 20 minutes (a rule backfill
+// takes a few on an idle 2-core machine, several times that on a busy one),
+// and fails the test
 // on error.
 func run(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	if err != nil {
