@@ -78,8 +78,7 @@ func promtool(t *testing.T, e testdeps.Engine, args ...string) string {
 
 // run runs a program with args, for at most 20 minutes (a rule backfill
 // takes a few on an idle 2-core machine, several times that on a busy one),
-// and fails the test
-// on error.
+// and fails the test on error.
 func run(t *testing.T, bin string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
