@@ -53,7 +53,10 @@ func BenchmarkMiddleware(b *testing.B) {
 		return t
 	}
 	avail, latency := newTracker("availability"), newTracker("latency")
-	checkout := newTracker("checkout")
+	routes, err := slo.NewFamily(slo.Objective{Name: "routes", Target: 0.999}, []string{"route"})
+	if err != nil {
+		b.Fatal(err)
+	}
 	codeMethod := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total", Help: "Requests."}, []string{"code", "method"})
 	unlabelled := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total", Help: "Requests."}, nil)
 
@@ -65,7 +68,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"slohttp", slohttp.Middleware(avail)(app)},
 		{"slohttp+latency+routes", slohttp.Middleware(avail,
 			slohttp.WithLatency(latency, 300*time.Millisecond),
-			slohttp.WithRoutes(map[string]*slo.Tracker{"POST /checkout": checkout}))(app)},
+			slohttp.WithRoutes(routes))(app)},
 		{"promhttp-code-method", promhttp.InstrumentHandlerCounter(codeMethod, app)},
 		{"promhttp-unlabelled", promhttp.InstrumentHandlerCounter(unlabelled, app)},
 	}

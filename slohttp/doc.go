@@ -13,9 +13,11 @@
 // more; a handler that never calls WriteHeader answers 200; a request whose
 // client went away before the handler returned is not counted. A panic is
 // recorded and raised again unchanged. WithClassifier changes the rule,
-// WithLatency feeds a second, latency objective from the same requests, and
-// WithRoutes gives routes of an http.ServeMux objectives of their own, chosen
-// by the route's pattern, never by anything else the request carries.
+// WithLatency feeds a second, latency objective from the same requests,
+// WithRoutes gives each route of an http.ServeMux a budget of its own: the
+// member of an slo.Family labelled by the route's pattern, never by anything
+// else the request carries; SkipRoutes leaves routes such as health checks
+// out.
 //
 // # The JSON report
 //
