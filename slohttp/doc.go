@@ -22,7 +22,9 @@
 // # The JSON report
 //
 // SnapshotHandler serves a Report: an object whose "slos" array holds one
-// object per objective, sorted by name. The format is stable: fields may be
+// object per objective, and per member of an slo.Family, sorted by name; a
+// member carries its labels ("labels": {"route": "POST /checkout"}), an
+// objective of its own has no "labels". The format is stable: fields may be
 // added, none will be renamed, removed or change meaning. Durations are in
 // seconds, ratios are fractions (0.999 is 99.9%), and no number is ever NaN
 // or infinite.
