@@ -163,6 +163,12 @@ func Run(ctx context.Context, cfg Config) error {
 			if err != nil {
 				return fmt.Errorf("demo: %w", err)
 			}
+			// Members are made on first use; making the shop's now shows
+			// every route from the start and restores their saved budgets
+			// before traffic comes.
+			for _, route := range apiRoutes {
+				f.With(route)
+			}
 			handler = slohttp.Middleware(nil, slohttp.WithRoutes(f), slohttp.SkipRoutes(faultRoute))(handler)
 			continue
 		}

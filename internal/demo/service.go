@@ -17,11 +17,22 @@ type service struct {
 	latency   time.Duration // added to every request
 }
 
+// The patterns of the shop's endpoints.
+const (
+	productsRoute = "GET /api/products"
+	searchRoute   = "GET /api/search"
+	checkoutRoute = "POST /api/checkout"
+)
+
+// apiRoutes lists the patterns of the shop's endpoints: the members of an
+// objective by route.
+var apiRoutes = []string{productsRoute, searchRoute, checkoutRoute}
+
 // routes registers the shop's endpoints and the fault-injection endpoint.
 func (s *service) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/products", s.endpoint(10*time.Millisecond, 60*time.Millisecond, `{"products":["tea","coffee","cocoa"]}`))
-	mux.HandleFunc("GET /api/search", s.endpoint(30*time.Millisecond, 200*time.Millisecond, `{"results":[]}`))
-	mux.HandleFunc("POST /api/checkout", s.endpoint(80*time.Millisecond, 250*time.Millisecond, `{"order":"accepted"}`))
+	mux.HandleFunc(productsRoute, s.endpoint(10*time.Millisecond, 60*time.Millisecond, `{"products":["tea","coffee","cocoa"]}`))
+	mux.HandleFunc(searchRoute, s.endpoint(30*time.Millisecond, 200*time.Millisecond, `{"results":[]}`))
+	mux.HandleFunc(checkoutRoute, s.endpoint(80*time.Millisecond, 250*time.Millisecond, `{"order":"accepted"}`))
 	mux.HandleFunc(faultRoute, s.fault)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/internal/slotest"
+	"github.com/slo-budget-tracker/slo/store/internal/storetest"
 )
 
 // syncBuffer collects log output from the trackers' goroutines.
@@ -251,3 +252,10 @@ func TestNewRejectsMissingArguments(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestRestartRestoresEveryFamilyMember(t *testing.T) {
+	srv := startRedis(t)
+	c := srv.client(t)
+	clock := newFakeClock()
+	storetest.FamilyRestart(t, func() slo.Store { return newStore(t, c, "a", WithClock(clock.Now)) }, clock.Now)
+}
