@@ -315,7 +315,7 @@ func fleetHandler(reg *slo.Registry, fleet *redisstore.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var snaps []slo.Snapshot
 		for _, t := range reg.Trackers() {
-			s, err := fleet.FleetSnapshot(r.Context(), t.Objective())
+			s, err := fleet.FleetMemberSnapshot(r.Context(), t.Objective(), t.Labels())
 			if err != nil {
 				http.Error(w, "reading the fleet's budgets: "+err.Error(), http.StatusBadGateway)
 				return
