@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -202,9 +203,14 @@ func TestDemoDashboardShowsPageAlert(t *testing.T) {
 	); err != nil {
 		t.Fatalf("loading the dashboard: %v", err)
 	}
-	names, err := chromedp.Run(step, chromedp.Evaluate[[]string](`[...document.querySelectorAll("article.card .name")].map(e => e.textContent)`))
-	if err != nil || strings.Join(names, ",") != "api-availability,api-latency,route-availability,route-availability,route-availability" {
-		t.Fatalf("cards %v (err %v)", names, err)
+	// The per-route objective's members are cards grouped under its name.
+	names, err := chromedp.Run(step, chromedp.Evaluate[[]string](`[...document.querySelectorAll("article.card")].map(c =>
+		c.closest("section.group") ? c.closest("section.group").querySelector(".group-name").textContent + " " + c.querySelector(".name").textContent
+			: c.querySelector(".name").textContent)`))
+	slices.Sort(names)
+	want := "api-availability,api-latency,route-availability route=GET /api/products,route-availability route=GET /api/search,route-availability route=POST /api/checkout"
+	if err != nil || strings.Join(names, ",") != want {
+		t.Fatalf("cards %q (err %v), want %s", names, err, want)
 	}
 	started := time.Now()
 	if err := chromedp.Do(step, chromedp.Click(`//button[text()="Inject 30% errors"]`)); err != nil {
