@@ -351,11 +351,20 @@ func (l *storeLoop) report(err error) {
 			if !l.loaded.Load() {
 				msg = "slo: store failing; saved state not restored yet, will retry before saving"
 			}
-			l.log.Error(msg, "objective", l.t.key, "err", err)
+			l.log.Error(msg, append(l.t.logAttrs(), "err", err)...)
 		}
 	case l.failing.Swap(false):
-		l.log.Info("slo: store recovered", "objective", l.t.key)
+		l.log.Info("slo: store recovered", l.t.logAttrs()...)
 	}
+}
+
+// logAttrs names the tracker in log records: its objective, and a family
+// member's labels.
+func (t *Tracker) logAttrs() []any {
+	if t.labels == nil {
+		return []any{"objective", t.obj.Name}
+	}
+	return []any{"objective", t.obj.Name, "labels", t.labels}
 }
 
 // History returns the buckets of the SLO window, oldest first, empty ones
