@@ -98,7 +98,8 @@ func WithTrackerOptions(opts ...Option) FamilyOption {
 // name and the member's labels. With a store (see [WithStore]), each member
 // saves under its own key (see [MemberKey]) and restores its saved state
 // when it is made: the load runs in the background, never on the request
-// that made the member.
+// that made the member ([Family.MemberContext] waits for it, for members
+// made ahead of traffic).
 type Family struct {
 	obj    Objective
 	labels []string
@@ -195,6 +196,20 @@ func (f *Family) Member(values ...string) (*Tracker, error) {
 		return t, nil
 	}
 	return f.member(values)
+}
+
+// MemberContext is [Family.Member] that then waits for the member's first
+// load of its saved state, as [Registry.DefineContext] waits for a
+// tracker's: until the load attempt ends, ctx ends or the load timeout (see
+// [WithLoadTimeout]) passes. It is for making members ahead of traffic (at
+// start, for the routes a program knows) so that they serve their restored
+// budgets at once; on the request path, use With, which never waits.
+func (f *Family) MemberContext(ctx context.Context, values ...string) (*Tracker, error) {
+	t, err := f.Member(values...)
+	if t.store != nil {
+		t.store.waitFirstLoad(ctx)
+	}
+	return t, err
 }
 
 // lookup returns the existing member of values, or nil.

@@ -289,3 +289,45 @@ func TestFamilyStoreRestoresEveryMember(t *testing.T) {
 	p2 := mustTracker(t, o, WithClock(clock.Now), WithStore(st))
 	check(p2, 1, 1)
 }
+
+// With never waits for a member's saved state (the request path); a
+// member made with MemberContext does, as Registry.DefineContext does, so a
+// program that makes its members at start serves their restored budgets.
+func TestFamilyMemberContextWaitsForTheFirstLoad(t *testing.T) {
+	st := newMemStore()
+	o := Objective{Name: "api", Target: 0.99}
+	clock := newFakeClock()
+	saved := mustTracker(t, o, WithClock(clock.Now), withMemberLabels(map[string]string{"route": "/pay"}))
+	saved.RecordN(7, 3)
+	if err := st.Save(context.Background(), saved.State()); err != nil {
+		t.Fatal(err)
+	}
+	store := &blockingStore{memStore: st, release: make(chan struct{})}
+	f := mustFamily(t, o, []string{"route"}, WithTrackerOptions(WithStore(store), WithClock(clock.Now)))
+
+	made := make(chan *Tracker, 1)
+	go func() { made <- f.With("/pay") }()
+	select {
+	case m := <-made:
+		if s := m.Snapshot(); s.Total != 0 {
+			t.Errorf("With restored %d events before the store answered", s.Total)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("With waited for the store")
+	}
+
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		close(store.release)
+	}()
+	m, err := f.MemberContext(context.Background(), "/pay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Snapshot(); s.Total != 10 || s.Failures != 3 {
+		t.Errorf("MemberContext returned %d/%d, want the saved 3/10", s.Failures, s.Total)
+	}
+	if _, err := f.MemberContext(context.Background(), "/a", "/b"); err == nil {
+		t.Error("MemberContext with two values for one label: no error")
+	}
+}

@@ -164,10 +164,12 @@ func Run(ctx context.Context, cfg Config) error {
 				return fmt.Errorf("demo: %w", err)
 			}
 			// Members are made on first use; making the shop's now shows
-			// every route from the start and restores their saved budgets
+			// every route from the start, with its saved budget restored
 			// before traffic comes.
 			for _, route := range apiRoutes {
-				f.With(route)
+				if _, err := f.MemberContext(ctx, route); err != nil {
+					return fmt.Errorf("demo: %w", err)
+				}
 			}
 			handler = slohttp.Middleware(nil, slohttp.WithRoutes(f), slohttp.SkipRoutes(faultRoute))(handler)
 			continue
