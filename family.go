@@ -350,7 +350,8 @@ func (f *Family) Snapshots() []Snapshot {
 }
 
 // Close closes every member, saving their state to their stores, and
-// returns their errors joined.
+// returns their errors joined. A member made after Close is closed by the
+// next Close.
 func (f *Family) Close(ctx context.Context) error {
 	return closeAll(ctx, f.Members())
 }

@@ -156,7 +156,8 @@ func (r *Registry) CheckBurnRates() []BurnRateAlert {
 }
 
 // Close closes every tracker, family members included, saving their state
-// to their stores, and returns their errors joined.
+// to their stores, and returns their errors joined. A family member made
+// after Close is closed by the next Close.
 func (r *Registry) Close(ctx context.Context) error {
 	return closeAll(ctx, r.Trackers())
 }
