@@ -1,6 +1,7 @@
 package slo_test
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -166,4 +167,92 @@ func itoa(n int) string {
 		return "1M"
 	}
 	return "n"
+}
+
+// BenchmarkFamilyRecord compares recording through a family member with
+// recording on a tracker of its own, in the same run: a cached member, a
+// With lookup among 100 members (one label, and two labels) and the
+// baseline Tracker.RecordSuccess.
+func BenchmarkFamilyRecord(b *testing.B) {
+	o := slo.Objective{Name: "bench", Target: 0.999}
+	newFamily := func(b *testing.B, labels ...string) *slo.Family {
+		f, err := slo.NewFamily(o, labels)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return f
+	}
+	b.Run("impl=tracker", func(b *testing.B) {
+		t := newBenchTracker(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			t.RecordSuccess()
+		}
+	})
+	b.Run("impl=cached-member", func(b *testing.B) {
+		t := newFamily(b, "route").With("/pay")
+		b.ReportAllocs()
+		for b.Loop() {
+			t.RecordSuccess()
+		}
+	})
+	b.Run("impl=with-1-label", func(b *testing.B) {
+		f := newFamily(b, "route")
+		for i := range 100 {
+			f.With(fmt.Sprintf("/route/%d", i))
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			f.With("/route/42").RecordSuccess()
+		}
+	})
+	b.Run("impl=with-2-labels", func(b *testing.B) {
+		f := newFamily(b, "route", "tenant")
+		for i := range 100 {
+			f.With(fmt.Sprintf("/route/%d", i), "acme")
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			f.With("/route/42", "acme").RecordSuccess()
+		}
+	})
+	b.Run("impl=with-1-label-parallel", func(b *testing.B) {
+		f := newFamily(b, "route")
+		for i := range 100 {
+			f.With(fmt.Sprintf("/route/%d", i))
+		}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				f.With("/route/42").RecordSuccess()
+			}
+		})
+	})
+}
+
+// BenchmarkFamilyMemberMemory reports the heap a family member costs:
+// it makes 1,000 members with the default windows and reports the growth
+// of the live heap per member as bytes/member.
+func BenchmarkFamilyMemberMemory(b *testing.B) {
+	const n = 1000
+	for b.Loop() {
+		f, err := slo.NewFamily(slo.Objective{Name: "bench", Target: 0.999}, []string{"route"}, slo.WithMaxMembers(n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		values := make([]string, n)
+		for i := range values {
+			values[i] = fmt.Sprintf("/route/%d", i)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for _, v := range values {
+			f.With(v).RecordSuccess()
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/member")
+		runtime.KeepAlive(f)
+	}
 }

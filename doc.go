@@ -18,6 +18,22 @@
 // budget untouched and every burn rate 0. No value this package computes is
 // ever NaN or Inf.
 //
+// # Families
+//
+// A [Family] is one objective with one budget per value of its labels (per
+// route, tenant or cluster), in the spirit of client_golang's CounterVec:
+//
+//	routes, err := reg.DefineFamily(slo.Objective{Name: "api", Target: 0.999}, []string{"route"})
+//	routes.With("POST /pay").RecordFailure()
+//
+// [Family.With] makes a member, a [Tracker] whose snapshots carry the
+// family's name and the member's [Snapshot.Labels], on first use; looking up
+// an existing one reads an immutable map, with no lock and no allocation.
+// A family holds at most [DefaultMaxMembers] members ([WithMaxMembers]
+// changes it): past the cap, new values go to one overflow member labelled
+// [OverflowValue], and [Family.Folded] counts them, so an unbounded label
+// cannot exhaust memory. Each member saves under its own [MemberKey].
+//
 // # Alerts
 //
 // Two alert rules are evaluated on the same counts. [Tracker.CheckBurnRate]

@@ -92,3 +92,25 @@ func ExampleRegistry() {
 	// checkout: 0% of budget left
 	// search: 100% of budget left
 }
+
+func ExampleFamily() {
+	reg := slo.NewRegistry()
+	routes, err := reg.DefineFamily(slo.Objective{Name: "api", Target: 0.99}, []string{"route"}, slo.WithMaxMembers(2))
+	if err != nil {
+		panic(err)
+	}
+	routes.With("POST /pay").RecordN(90, 10)
+	routes.With("GET /search").RecordN(100, 0)
+	// Past the cap of two, new routes share the overflow member.
+	routes.With("GET /a").RecordSuccess()
+	routes.With("GET /b").RecordSuccess()
+	for _, s := range reg.SnapshotAll() {
+		fmt.Printf("%s %v: %d events, budget %.0f%%\n", s.Name, s.Labels, s.Total, 100*s.ErrorBudgetRemaining)
+	}
+	fmt.Println("folded:", routes.Folded())
+	// Output:
+	// api map[route:GET /search]: 100 events, budget 100%
+	// api map[route:POST /pay]: 100 events, budget -900%
+	// api map[route:__overflow__]: 2 events, budget 100%
+	// folded: 2
+}

@@ -35,3 +35,24 @@ func FuzzTracker(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMemberKey checks that member keys round-trip through ParseMemberKey
+// for any label values, that two label sets never share a key, and that no
+// input makes ParseMemberKey panic.
+func FuzzMemberKey(f *testing.F) {
+	f.Add("api", "/pay", "acme", "api\x1froute=/a")
+	f.Add("x", "%1F", "\x1f=%", "x\x1fa=%")
+	f.Add("n", "", "A", "n\x1fa=%25%1F\x1fb=")
+	f.Fuzz(func(t *testing.T, name, a, b, raw string) {
+		_, _, _ = ParseMemberKey(raw)
+		labels := map[string]string{"route": a, "tenant": b}
+		key := MemberKey(name, labels)
+		gotName, got, err := ParseMemberKey(key)
+		if validName(name) == "" && (err != nil || gotName != name || len(got) != 2 || got["route"] != a || got["tenant"] != b) {
+			t.Fatalf("ParseMemberKey(%q) = %q, %v, %v; want %q, %v", key, gotName, got, err, name, labels)
+		}
+		if other := MemberKey(name, map[string]string{"route": a + b, "tenant": ""}); b != "" && other == key {
+			t.Fatalf("%v and route=%q share the key %q", labels, a+b, key)
+		}
+	})
+}

@@ -14,7 +14,10 @@ const Forever = time.Duration(math.MaxInt64)
 // event counts. Every float is finite: with no events the success ratio is
 // 1, the budget untouched and every burn rate 0.
 type Snapshot struct {
-	Name   string
+	Name string
+	// Labels holds a family member's labels (see [Family]); nil for a
+	// tracker of its own.
+	Labels map[string]string
 	Target float64
 	Window time.Duration
 	Time   time.Time // when the snapshot was taken

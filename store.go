@@ -104,7 +104,7 @@ type Bucket struct {
 // buckets.
 func (t *Tracker) State() *State {
 	now := t.now()
-	st := &State{Objective: t.obj.Name, Time: time.Unix(0, now).UTC()}
+	st := &State{Objective: t.key, Time: time.Unix(0, now).UTC()}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sync(now)
@@ -130,8 +130,8 @@ func (t *Tracker) Restore(st *State) error {
 	if st == nil {
 		return nil
 	}
-	if st.Objective != t.obj.Name {
-		return fmt.Errorf("slo: restore %q: the state is of objective %q", t.obj.Name, st.Objective)
+	if st.Objective != t.key {
+		return fmt.Errorf("slo: restore %q: the state is of objective %q", t.key, st.Objective)
 	}
 	now := t.now()
 	t.mu.Lock()
@@ -301,7 +301,7 @@ func (l *storeLoop) close(ctx context.Context) error {
 	select {
 	case <-l.done:
 	case <-ctx.Done():
-		return fmt.Errorf("slo: close %q: %w", l.t.obj.Name, ctx.Err())
+		return fmt.Errorf("slo: close %q: %w", l.t.key, ctx.Err())
 	}
 	return l.flush(ctx)
 }
@@ -314,7 +314,7 @@ func (l *storeLoop) flush(ctx context.Context) error {
 	if err == nil {
 		err = l.store.Save(ctx, l.t.State())
 		if err != nil {
-			err = fmt.Errorf("slo: save %q: %w", l.t.obj.Name, err)
+			err = fmt.Errorf("slo: save %q: %w", l.t.key, err)
 		} else {
 			l.saves.Add(1)
 		}
@@ -329,9 +329,9 @@ func (l *storeLoop) load(ctx context.Context) error {
 	if l.loaded.Load() {
 		return nil
 	}
-	st, err := l.store.Load(ctx, l.t.obj.Name)
+	st, err := l.store.Load(ctx, l.t.key)
 	if err != nil {
-		return fmt.Errorf("slo: load %q: %w", l.t.obj.Name, err)
+		return fmt.Errorf("slo: load %q: %w", l.t.key, err)
 	}
 	if err := l.t.Restore(st); err != nil {
 		return err
@@ -351,11 +351,20 @@ func (l *storeLoop) report(err error) {
 			if !l.loaded.Load() {
 				msg = "slo: store failing; saved state not restored yet, will retry before saving"
 			}
-			l.log.Error(msg, "objective", l.t.obj.Name, "err", err)
+			l.log.Error(msg, append(l.t.logAttrs(), "err", err)...)
 		}
 	case l.failing.Swap(false):
-		l.log.Info("slo: store recovered", "objective", l.t.obj.Name)
+		l.log.Info("slo: store recovered", l.t.logAttrs()...)
 	}
+}
+
+// logAttrs names the tracker in log records: its objective, and a family
+// member's labels.
+func (t *Tracker) logAttrs() []any {
+	if t.labels == nil {
+		return []any{"objective", t.obj.Name}
+	}
+	return []any{"objective", t.obj.Name, "labels", t.labels}
 }
 
 // History returns the buckets of the SLO window, oldest first, empty ones

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,9 +28,11 @@ type Tracker struct {
 	slack int64
 	_     [48]byte
 
-	clock  func() time.Time // nil: the process's coarse clock
-	obj    Objective        // with defaults applied
-	budget float64          // 1 - obj.Target, see errorBudget
+	clock  func() time.Time  // nil: the process's coarse clock
+	obj    Objective         // with defaults applied
+	budget float64           // 1 - obj.Target, see errorBudget
+	labels map[string]string // a family member's labels; nil otherwise
+	key    string            // the store key: MemberKey(obj.Name, labels)
 
 	mu     sync.Mutex
 	rings  []*ring // one per distinct window, shortest first
@@ -49,6 +52,12 @@ type config struct {
 	flushInterval time.Duration
 	loadTimeout   time.Duration
 	logger        *slog.Logger
+	labels        map[string]string // set by a Family for its members
+}
+
+// withMemberLabels makes the tracker a family member with labels.
+func withMemberLabels(labels map[string]string) Option {
+	return func(c *config) { c.labels = labels }
 }
 
 // WithClock makes the tracker read time from now instead of the system
@@ -89,7 +98,8 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	t := &Tracker{obj: o.WithDefaults(), clock: cfg.clock, budget: errorBudget(o.Target)}
+	t := &Tracker{obj: o.WithDefaults(), clock: cfg.clock, budget: errorBudget(o.Target), labels: cfg.labels}
+	t.key = MemberKey(o.Name, cfg.labels)
 
 	windows := []time.Duration{t.obj.Window}
 	windows = append(windows, t.obj.BurnRateWindows...)
@@ -133,6 +143,10 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 
 // Name returns the objective's name.
 func (t *Tracker) Name() string { return t.obj.Name }
+
+// Labels returns a family member's labels (see [Family]), or nil for a
+// tracker of its own.
+func (t *Tracker) Labels() map[string]string { return maps.Clone(t.labels) }
 
 // Objective returns the tracker's objective, with defaults applied.
 func (t *Tracker) Objective() Objective {
@@ -270,7 +284,9 @@ func (t *Tracker) Snapshot() Snapshot {
 	}
 	t.mu.Unlock()
 	v.good, v.bad = t.good.Load(), t.bad.Load()
-	return newSnapshot(t.obj, t.budget, time.Unix(0, now), v)
+	s := newSnapshot(t.obj, t.budget, time.Unix(0, now), v)
+	s.Labels = t.Labels()
+	return s
 }
 
 // CheckBurnRate returns one alert per burn-rate window burning at or above

@@ -46,7 +46,10 @@ type Event struct {
 // objective's, the burn rate the whole window's and the threshold 1 (the
 // budget is spent when the window burns at 1 or more).
 type Payload struct {
-	SLOName              string
+	SLOName string
+	// Labels holds the labels of the member of an slo.Family the event is
+	// about, e.g. {"route": "/pay"}; nil for an objective of its own.
+	Labels               map[string]string
 	Window               time.Duration
 	BurnRate             float64
 	Threshold            float64
@@ -66,16 +69,17 @@ type wireEvent struct {
 }
 
 type wirePayload struct {
-	SLOName              string  `json:"slo_name"`
-	WindowSeconds        float64 `json:"window_seconds"`
-	BurnRate             float64 `json:"burn_rate"`
-	Threshold            float64 `json:"threshold"`
-	SuccessRatio         float64 `json:"success_ratio"`
-	SampleCount          uint64  `json:"sample_count"`
-	ErrorBudgetRemaining float64 `json:"error_budget_remaining"`
-	Severity             string  `json:"severity,omitempty"`
-	LongWindow           string  `json:"long_window,omitempty"`
-	ShortWindow          string  `json:"short_window,omitempty"`
+	SLOName              string            `json:"slo_name"`
+	Labels               map[string]string `json:"labels,omitempty"`
+	WindowSeconds        float64           `json:"window_seconds"`
+	BurnRate             float64           `json:"burn_rate"`
+	Threshold            float64           `json:"threshold"`
+	SuccessRatio         float64           `json:"success_ratio"`
+	SampleCount          uint64            `json:"sample_count"`
+	ErrorBudgetRemaining float64           `json:"error_budget_remaining"`
+	Severity             string            `json:"severity,omitempty"`
+	LongWindow           string            `json:"long_window,omitempty"`
+	ShortWindow          string            `json:"short_window,omitempty"`
 }
 
 // timestampLayout is RFC 3339 in UTC with milliseconds, which every
@@ -83,7 +87,9 @@ type wirePayload struct {
 const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // MarshalJSON returns the event as the audit stream expects it:
-// {"kind", "source", "payload", "timestamp"}, the timestamp in RFC 3339
+// {"kind", "source", "payload", "timestamp"}, a family member's labels as
+// the payload's "labels" object (absent for an objective of its own), the
+// timestamp in RFC 3339
 // (UTC, milliseconds) and the tier, if any, as "severity", "long_window"
 // and "short_window" in the payload, the windows written like Prometheus
 // durations in one unit, as the alert labels ("1h", "5m", "70s").
@@ -96,6 +102,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		Timestamp: e.Timestamp.UTC().Format(timestampLayout),
 		Payload: wirePayload{
 			SLOName:              p.SLOName,
+			Labels:               p.Labels,
 			WindowSeconds:        finite(p.Window.Seconds()),
 			BurnRate:             finite(p.BurnRate),
 			Threshold:            finite(p.Threshold),

@@ -86,7 +86,7 @@ type Watcher struct {
 	holdDown time.Duration
 
 	mu    sync.Mutex
-	state map[string]*objectiveState
+	state map[string]*objectiveState // by slo.MemberKey: each family member apart
 }
 
 // objectiveState is the watcher's memory of one objective.
@@ -175,7 +175,8 @@ func (w *Watcher) Check() []Event {
 }
 
 func (w *Watcher) check(s slo.Snapshot, events []Event) []Event {
-	st := w.state[s.Name]
+	key := slo.MemberKey(s.Name, s.Labels)
+	st := w.state[key]
 	tiers := len(s.Tiers) > 0
 	n := len(s.BurnRates)
 	if tiers {
@@ -183,7 +184,7 @@ func (w *Watcher) check(s slo.Snapshot, events []Event) []Event {
 	}
 	if st == nil || st.tiers != tiers || len(st.signals) != n {
 		st = &objectiveState{tiers: tiers, signals: make([]signal, n), budget: ifSame(st)}
-		w.state[s.Name] = st
+		w.state[key] = st
 	}
 	emit := func(started, ended bool, start, end Kind, p Payload) {
 		switch {
@@ -226,6 +227,7 @@ func tierPayload(s slo.Snapshot, t slo.TierState) Payload {
 	tier := t.AlertTier
 	return Payload{
 		SLOName:              s.Name,
+		Labels:               s.Labels,
 		Window:               t.LongWindow,
 		BurnRate:             t.LongBurnRate,
 		Threshold:            t.Factor,
@@ -243,6 +245,7 @@ func windowPayload(s slo.Snapshot, b slo.BurnRateSample) Payload {
 	}
 	return Payload{
 		SLOName:              s.Name,
+		Labels:               s.Labels,
 		Window:               b.Window,
 		BurnRate:             b.BurnRate,
 		Threshold:            s.BurnRateThreshold,
@@ -255,6 +258,7 @@ func windowPayload(s slo.Snapshot, b slo.BurnRateSample) Payload {
 func budgetPayload(s slo.Snapshot) Payload {
 	return Payload{
 		SLOName:              s.Name,
+		Labels:               s.Labels,
 		Window:               s.Window,
 		BurnRate:             s.BurnRate,
 		Threshold:            1,

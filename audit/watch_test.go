@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -307,5 +308,53 @@ func TestSignalUpdate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Each member of a family is watched apart: the burning route's events
+// carry its labels, the healthy route sends none, and a second route
+// starting to burn gets events of its own.
+func TestWatcherWatchesEachFamilyMemberWithItsLabels(t *testing.T) {
+	c := newClock()
+	start := c.Now()
+	reg := slo.NewRegistry(slo.WithClock(c.Now))
+	f, err := reg.DefineFamily(checkoutObjective(), []string{"route"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(reg, nil, WithHoldDown(3*time.Minute))
+	var got []string
+	step := func(pay, search uint64) {
+		f.With("/pay").RecordN(1000-pay, pay)
+		f.With("/search").RecordN(1000-search, search)
+		c.Advance(time.Minute)
+		for _, e := range w.Check() {
+			got = append(got, fmt.Sprintf("%s %v", seen(start, e), e.Payload.Labels))
+		}
+	}
+	for range 10 {
+		step(0, 0)
+	}
+	for range 3 {
+		step(200, 0) // /pay burns
+	}
+	for range 3 {
+		step(200, 200) // /search too
+	}
+	want := []string{
+		"11m slo_budget_exhausted checkout window 1h0m0s map[route:/pay]",
+		"13m slo_burn_started checkout page 5m0s/1m0s x10 map[route:/pay]",
+		"14m slo_budget_exhausted checkout window 1h0m0s map[route:/search]",
+		"16m slo_burn_started checkout page 5m0s/1m0s x10 map[route:/search]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	b, err := json.Marshal(Event{Kind: BurnStarted, Payload: Payload{SLOName: "checkout", Labels: map[string]string{"route": "/pay"}}})
+	if err != nil || !strings.Contains(string(b), `"labels":{"route":"/pay"}`) {
+		t.Errorf("wire form %s (err %v) lacks the labels", b, err)
+	}
+	if b, _ := json.Marshal(Event{Kind: BurnStarted, Payload: Payload{SLOName: "checkout"}}); strings.Contains(string(b), "labels") {
+		t.Errorf("an objective of its own has labels on the wire: %s", b)
 	}
 }

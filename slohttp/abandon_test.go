@@ -413,12 +413,12 @@ func TestAbandonedRequestCountsOnItsRoute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			slow, fallback := newTracker(t, "slow"), newTracker(t, "default")
+			routes, fallback := newFamily(t, "routes"), newTracker(t, "default")
 			srv := startServer(t, tt.build(t, slohttp.Middleware(fallback,
-				slohttp.WithRoutes(map[string]*slo.Tracker{"GET /slow": slow}),
+				slohttp.WithRoutes(routes),
 				slohttp.WithAbandonTimeout(0))))
 			giveUp(t, impatient(srv, 200*time.Millisecond), srv.URL+"/slow")
-			eventuallyCounts(t, slow, 0, 1)
+			eventuallyCounts(t, routes.With("GET /slow"), 0, 1)
 			wantCounts(t, fallback, 0, 0)
 		})
 	}

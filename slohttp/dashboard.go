@@ -1,10 +1,13 @@
 package slohttp
 
 import (
+	"cmp"
 	"embed"
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
@@ -69,7 +72,9 @@ type chart struct {
 // every objective of reg: budget remaining, a burn-down chart of the window
 // drawn from the tracker's own buckets, burn rate per window against the
 // threshold, alert tiers, time to exhaustion and success ratio against
-// target. The page refreshes itself every two seconds, needs no network
+// target. The members of a family (see slo.Family) are grouped under the
+// family's name, the worst budget first, each card named by its labels. The
+// page refreshes itself every two seconds, needs no network
 // beyond the handler (its script and style are embedded), and sets every
 // name as text, never as markup.
 //
@@ -122,6 +127,14 @@ func newDashboardData(reg *slo.Registry, cfg dashboardConfig) dashboardData {
 			History:     burnDown(t.History(), s.Target),
 		})
 	}
+	// Objective names are unique, a family's members share theirs and
+	// follow one another: within a family, the worst budget comes first.
+	slices.SortStableFunc(d.SLOs, func(a, b dashboardSLO) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ErrorBudgetRemaining, b.ErrorBudgetRemaining)
+	})
 	return d
 }
 

@@ -220,3 +220,55 @@ func readAll(t *testing.T, res *http.Response) string {
 		}
 	}
 }
+
+// A family's members are drawn as cards grouped under the family's name,
+// the worst budget first, each card named by its labels; objectives of
+// their own stay cards of their own, in name order.
+func TestDashboardGroupsFamilyMembers(t *testing.T) {
+	reg := slo.NewRegistry()
+	for _, name := range []string{"a-login", "z-search"} {
+		if _, err := reg.Define(slo.Objective{Name: name, Target: 0.99}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := reg.DefineFamily(slo.Objective{Name: "api", Target: 0.99, Description: "Requests of each route succeed"}, []string{"route"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.With("GET /a").RecordN(1000, 0)   // untouched
+	f.With("POST /pay").RecordN(90, 10) // overspent
+	f.With("GET /b").RecordN(995, 5)    // half spent
+	srv := httptest.NewServer(http.StripPrefix("/slo/ui", slohttp.DashboardHandler(reg)))
+	t.Cleanup(srv.Close)
+
+	ctx := browsertest.New(t)
+	step := browsertest.Within(t, ctx, 60*time.Second)
+	if err := chromedp.Do(step,
+		chromedp.Navigate(srv.URL+"/slo/ui/"),
+		chromedp.WaitVisible(`body[data-loaded="true"]`),
+	); err != nil {
+		t.Fatalf("loading the dashboard: %v", err)
+	}
+	type item struct {
+		Kind, Name, Description string
+		Members                 []string
+		Remaining               []string
+	}
+	items, err := chromedp.Run(step, chromedp.Evaluate[[]item](`[...document.querySelectorAll("main#slos > *")].map(e => e.matches("section.group") ? {
+		Kind: "group",
+		Name: e.querySelector(".group-name").textContent,
+		Description: e.querySelector(".group-description").textContent,
+		Members: [...e.querySelectorAll("article.card")].map(c => c.dataset.slo + " " + c.querySelector(".name").textContent),
+		Remaining: [...e.querySelectorAll("article.card .remaining")].map(r => r.textContent),
+	} : {Kind: "card", Name: e.querySelector(".name").textContent})`))
+	if err != nil {
+		t.Fatalf("reading the page: %v", err)
+	}
+	got := fmt.Sprintf("%+v", items)
+	want := "[{Kind:card Name:a-login Description: Members:[] Remaining:[]} " +
+		"{Kind:group Name:api Description:Requests of each route succeed Members:[api route=POST /pay api route=GET /b api route=GET /a] Remaining:[-900.0% 50.0% 100.0%]} " +
+		"{Kind:card Name:z-search Description: Members:[] Remaining:[]}]"
+	if got != want {
+		t.Errorf("page:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -12,9 +12,11 @@
 // By default a request is bad when the handler panics or answers 500 or
 // more; a handler that never calls WriteHeader answers 200. A panic is
 // recorded and raised again unchanged. WithClassifier changes the rule,
-// WithLatency feeds a second, latency objective from the same requests, and
-// WithRoutes gives routes of an http.ServeMux objectives of their own, chosen
-// by the route's pattern, never by anything else the request carries.
+// WithLatency feeds a second, latency objective from the same requests,
+// WithRoutes gives each route of an http.ServeMux a budget of its own: the
+// member of an slo.Family labelled by the route's pattern, never by anything
+// else the request carries; SkipRoutes leaves routes such as health checks
+// out.
 //
 // What the edge cases count as:
 //   - Abandoned (the client went away before the response began): counted
@@ -38,7 +40,9 @@
 // # The JSON report
 //
 // SnapshotHandler serves a Report: an object whose "slos" array holds one
-// object per objective, sorted by name. The format is stable: fields may be
+// object per objective, and per member of an slo.Family, sorted by name; a
+// member carries its labels ("labels": {"route": "POST /checkout"}), an
+// objective of its own has no "labels". The format is stable: fields may be
 // added, none will be renamed, removed or change meaning. Durations are in
 // seconds, ratios are fractions (0.999 is 99.9%), and no number is ever NaN
 // or infinite.

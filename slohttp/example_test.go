@@ -41,8 +41,7 @@ func ExampleMiddleware() {
 
 func ExampleWithRoutes() {
 	reg := slo.NewRegistry()
-	checkout, _ := reg.Define(slo.Objective{Name: "checkout", Target: 0.9995})
-	search, _ := reg.Define(slo.Objective{Name: "search", Target: 0.99})
+	routes, _ := reg.DefineFamily(slo.Objective{Name: "api", Target: 0.999}, []string{"route"})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /checkout", func(w http.ResponseWriter, r *http.Request) {
@@ -53,12 +52,10 @@ func ExampleWithRoutes() {
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
 
-	// The keys are the mux's patterns. With no default tracker (nil),
-	// /healthz and unknown paths are not counted.
-	handler := slohttp.Middleware(nil, slohttp.WithRoutes(map[string]*slo.Tracker{
-		"POST /checkout": checkout,
-		"GET /search":    search,
-	}))(mux)
+	// Each route gets its own budget of the "api" objective. With no
+	// default tracker (nil), unknown paths are not counted; /healthz is
+	// skipped.
+	handler := slohttp.Middleware(nil, slohttp.WithRoutes(routes), slohttp.SkipRoutes("GET /healthz"))(mux)
 
 	for _, req := range []struct{ method, path string }{
 		{"POST", "/checkout"}, {"GET", "/search"}, {"GET", "/search?q=x"}, {"GET", "/healthz"}, {"GET", "/admin"},
@@ -66,11 +63,11 @@ func ExampleWithRoutes() {
 		handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(req.method, req.path, nil))
 	}
 	for _, s := range reg.SnapshotAll() {
-		fmt.Printf("%s: %d events, %d bad\n", s.Name, s.Total, s.Failures)
+		fmt.Printf("%s %s: %d events, %d bad\n", s.Name, s.Labels["route"], s.Total, s.Failures)
 	}
 	// Output:
-	// checkout: 1 events, 0 bad
-	// search: 2 events, 2 bad
+	// api GET /search: 2 events, 2 bad
+	// api POST /checkout: 1 events, 0 bad
 }
 
 func ExampleWithClassifier() {

@@ -67,7 +67,8 @@ type config struct {
 	classify  Classifier
 	latency   *slo.Tracker
 	threshold time.Duration
-	routes    map[string]*slo.Tracker
+	routes    *slo.Family
+	skip      map[string]bool
 	abandon   time.Duration
 }
 
@@ -104,14 +105,20 @@ func WithLatency(t *slo.Tracker, threshold time.Duration) Option {
 	}
 }
 
-// WithRoutes selects the tracker of each request by the pattern of the
-// http.ServeMux route that served it (http.Request.Pattern), so that, say,
-// "POST /checkout" and "GET /search" have objectives of their own. The keys
-// are patterns exactly as registered with the mux. A request whose pattern
-// is not a key goes to the tracker given to Middleware; when that is nil the
-// request is not counted at all, on the latency tracker neither. Objectives
-// are never made from request data: only the trackers in routes and the
-// default one are ever recorded on.
+// WithRoutes records each request on the member of f for the pattern of
+// the http.ServeMux route that served it (http.Request.Pattern), so that
+// "POST /checkout" and "GET /search" each get an error budget of one
+// objective: f.With(r.Pattern), labelled route="POST /checkout". f has one
+// label, conventionally "route" (a family of more labels gets every request
+// on its overflow member, see slo.Family.With). A request that no route
+// served (the mux's 404 and 405 answers) has no pattern and goes to the
+// tracker given to Middleware; when that is nil it is not counted at all,
+// on the latency tracker neither.
+//
+// Label values come from the mux's patterns, never from anything else the
+// request carries, so a family's members are at most the routes the mux
+// has; the family's cap (slo.WithMaxMembers) bounds them all the same, past
+// it routes share the overflow member.
 //
 // The middleware reads the pattern after the handler returns, so it works
 // both when it wraps handlers registered with the mux and when it wraps the
@@ -124,17 +131,26 @@ func WithLatency(t *slo.Tracker, threshold time.Duration) Option {
 // or through other Middleware), else by the pattern the request had when
 // the middleware was called.
 //
-// A route mapped to a nil tracker is never counted, whatever the default:
-// {"GET /healthz": nil} keeps health checks out of the objective.
-//
-// The map is copied; changing it later has no effect.
-func WithRoutes(routes map[string]*slo.Tracker) Option {
-	copied := make(map[string]*slo.Tracker, len(routes))
-	for pattern, t := range routes {
-		copied[pattern] = t
-	}
+// A nil f records nothing by route: every request goes to the default
+// tracker.
+func WithRoutes(f *slo.Family) Option {
 	return func(cfg *config) {
-		cfg.routes = copied
+		cfg.routes = f
+	}
+}
+
+// SkipRoutes keeps the requests served by the routes of the given patterns
+// (exactly as registered with the http.ServeMux) out of every objective of
+// the middleware: SkipRoutes("GET /healthz") keeps health checks out of the
+// budget. Calls add up.
+func SkipRoutes(patterns ...string) Option {
+	return func(cfg *config) {
+		if cfg.skip == nil {
+			cfg.skip = make(map[string]bool, len(patterns))
+		}
+		for _, p := range patterns {
+			cfg.skip[p] = true
+		}
 	}
 }
 
@@ -187,8 +203,8 @@ func WithAbandonTimeout(d time.Duration) Option {
 // is the middleware's record of the request, allocated once; a writer of
 // any other shape is wrapped by github.com/felixge/httpsnoop.
 //
-// t may be nil: with WithRoutes to count only the routes listed there, or
-// with WithLatency to feed only a latency objective.
+// t may be nil: with WithRoutes to count only the requests a route served,
+// or with WithLatency to feed only a latency objective.
 func Middleware(t *slo.Tracker, opts ...Option) func(http.Handler) http.Handler {
 	cfg := config{classify: DefaultClassifier, abandon: slo.DefaultAbandonTimeout}
 	for _, o := range opts {
@@ -291,7 +307,7 @@ func (q *request) hijacked() {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q, ww := newRequest(w)
 	q.h, q.r, q.ctx, q.start = h, r, r.Context(), time.Now()
-	if h.routes != nil {
+	if h.byRoute() {
 		q.pattern = r.Pattern
 	}
 	// stop returns true when the request is still the handler's goroutine
@@ -341,13 +357,20 @@ func (q *request) returned(panicValue any) {
 	q.record(q.r.Pattern, status, panicValue)
 }
 
+// byRoute reports whether the middleware counts requests by their route
+// pattern: per route (WithRoutes), or leaving some out (SkipRoutes).
+func (h *handler) byRoute() bool { return h.routes != nil || len(h.skip) > 0 }
+
 // tracker returns the availability tracker of a request with the given
 // route pattern, and whether the request is counted at all.
 func (h *handler) tracker(pattern string) (t *slo.Tracker, counted bool) {
+	if h.skip[pattern] {
+		return nil, false
+	}
 	t = h.fallback
 	if h.routes != nil {
-		if rt, ok := h.routes[pattern]; ok {
-			t = rt
+		if pattern != "" {
+			t = h.routes.With(pattern)
 		}
 		if t == nil {
 			return nil, false
@@ -390,7 +413,7 @@ func (q *request) record(pattern string, status int, panicValue any) {
 func (q *request) abandoned() {
 	h := q.h
 	pattern := q.pattern
-	if h.routes != nil && h.mux != nil {
+	if h.byRoute() && h.mux != nil {
 		// The mux sets r.Pattern on the handler's goroutine: ask it instead.
 		_, pattern = h.mux.Handler(q.r)
 	}

@@ -363,7 +363,7 @@ func TestLatencyOnlyWithoutAvailabilityTracker(t *testing.T) {
 	wantCounts(t, latency, 1, 0)
 }
 
-func TestRoutesChooseTheTrackerByPattern(t *testing.T) {
+func TestRoutesRecordEachPatternOnItsMember(t *testing.T) {
 	fail := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }
 	ok := func(w http.ResponseWriter, r *http.Request) {}
 	// copying stands for a middleware that passes on a copy of the request.
@@ -372,15 +372,18 @@ func TestRoutesChooseTheTrackerByPattern(t *testing.T) {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copyKey{}, 1)))
 		})
 	}
+	members := "map[GET /other:[0 1] GET /search:[3 0] POST /checkout:[0 2]]"
 	tests := []struct {
 		name        string
 		withDefault bool
 		build       func(mw func(http.Handler) http.Handler) http.Handler
-		// events expected on checkout, search and the default tracker
-		checkout, search, fallback [2]uint64
+		// members: the events of each member, by route; fallback: those of
+		// the default tracker
+		members  string
+		fallback [2]uint64
 	}{
 		{
-			name: "middleware around the mux, unknown routes not counted",
+			name: "middleware around the mux, unrouted requests not counted",
 			build: func(mw func(http.Handler) http.Handler) http.Handler {
 				mux := http.NewServeMux()
 				mux.HandleFunc("POST /checkout", fail)
@@ -388,10 +391,10 @@ func TestRoutesChooseTheTrackerByPattern(t *testing.T) {
 				mux.HandleFunc("GET /other", fail)
 				return mw(mux)
 			},
-			checkout: [2]uint64{0, 2}, search: [2]uint64{3, 0},
+			members: members,
 		},
 		{
-			name:        "middleware around the mux, unknown routes to the default",
+			name:        "middleware around the mux, unrouted requests to the default",
 			withDefault: true,
 			build: func(mw func(http.Handler) http.Handler) http.Handler {
 				mux := http.NewServeMux()
@@ -400,8 +403,8 @@ func TestRoutesChooseTheTrackerByPattern(t *testing.T) {
 				mux.HandleFunc("GET /other", fail)
 				return mw(mux)
 			},
-			// /other (bad), /nowhere and GET /checkout (405) go to the default.
-			checkout: [2]uint64{0, 2}, search: [2]uint64{3, 0}, fallback: [2]uint64{2, 1},
+			// /nowhere (404) and GET /checkout (405) have no pattern.
+			members: members, fallback: [2]uint64{2, 0},
 		},
 		{
 			name:        "middleware inside the mux, around each handler",
@@ -414,7 +417,7 @@ func TestRoutesChooseTheTrackerByPattern(t *testing.T) {
 				return mux
 			},
 			// Requests the mux answers itself never reach the middleware.
-			checkout: [2]uint64{0, 2}, search: [2]uint64{3, 0}, fallback: [2]uint64{0, 1},
+			members: members,
 		},
 		{
 			name:        "a request copied between middleware and mux hides its pattern",
@@ -426,19 +429,18 @@ func TestRoutesChooseTheTrackerByPattern(t *testing.T) {
 				mux.HandleFunc("GET /other", fail)
 				return mw(copying(mux))
 			},
-			fallback: [2]uint64{5, 3},
+			members: "map[]", fallback: [2]uint64{5, 3},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkout, search, fallback := newTracker(t, "checkout"), newTracker(t, "search"), newTracker(t, "default")
+			routes := newFamily(t, "api")
+			fallback := newTracker(t, "default")
 			def := fallback
 			if !tt.withDefault {
 				def = nil
 			}
-			routes := map[string]*slo.Tracker{"POST /checkout": checkout, "GET /search": search}
 			h := tt.build(slohttp.Middleware(def, slohttp.WithRoutes(routes)))
-			delete(routes, "GET /search") // the middleware keeps its own copy
 			srv := httptest.NewServer(h)
 			defer srv.Close()
 			for _, req := range []struct{ method, path string }{
@@ -453,13 +455,51 @@ func TestRoutesChooseTheTrackerByPattern(t *testing.T) {
 				}
 				resp.Body.Close()
 			}
-			for _, c := range []struct {
-				tr   *slo.Tracker
-				want [2]uint64
-			}{{checkout, tt.checkout}, {search, tt.search}, {fallback, tt.fallback}} {
-				wantCounts(t, c.tr, c.want[0], c.want[1])
+			if got := memberCounts(routes); got != tt.members {
+				t.Errorf("members recorded %s, want %s", got, tt.members)
 			}
+			wantCounts(t, fallback, tt.fallback[0], tt.fallback[1])
 		})
+	}
+}
+
+// newFamily returns a family labelled by route.
+func newFamily(t testing.TB, name string, opts ...slo.FamilyOption) *slo.Family {
+	t.Helper()
+	f, err := slo.NewFamily(slo.Objective{Name: name, Target: 0.99, Window: time.Hour}, []string{"route"}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close(context.Background()) })
+	return f
+}
+
+// memberCounts prints the good and bad events of each member of f, by
+// route.
+func memberCounts(f *slo.Family) string {
+	m := map[string][2]uint64{}
+	for _, tr := range f.Members() {
+		g, b := counts(tr)
+		m[tr.Labels()["route"]] = [2]uint64{g, b}
+	}
+	return fmt.Sprint(m)
+}
+
+func TestRoutesCap(t *testing.T) {
+	routes := newFamily(t, "api", slo.WithMaxMembers(1))
+	mux := http.NewServeMux()
+	for _, p := range []string{"GET /a", "GET /b", "GET /c"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {})
+	}
+	h := slohttp.Middleware(nil, slohttp.WithRoutes(routes))(mux)
+	for _, path := range []string{"/a", "/b", "/c", "/c"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+	if got, want := memberCounts(routes), "map[GET /a:[1 0] __overflow__:[3 0]]"; got != want {
+		t.Errorf("members recorded %s, want %s", got, want)
+	}
+	if routes.Folded() != 2 {
+		t.Errorf("Folded() = %d, want 2", routes.Folded())
 	}
 }
 
@@ -670,14 +710,25 @@ func TestWrappedWriterKeepsItsInterfaces(t *testing.T) {
 // copyKey is the context key of the copying middleware in the routes test.
 type copyKey struct{}
 
-func TestRouteMappedToNilIsNeverCounted(t *testing.T) {
+func TestSkipRoutesAreNeverCounted(t *testing.T) {
 	def := newTracker(t, "default")
+	latency := newTracker(t, "latency")
+	routes := newFamily(t, "api")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
 	mux.HandleFunc("GET /api", func(w http.ResponseWriter, r *http.Request) {})
-	h := slohttp.Middleware(def, slohttp.WithRoutes(map[string]*slo.Tracker{"GET /healthz": nil}))(mux)
-	for _, path := range []string{"/healthz", "/healthz", "/api"} {
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	for _, mw := range []func(http.Handler) http.Handler{
+		slohttp.Middleware(def, slohttp.SkipRoutes("GET /healthz"), slohttp.WithLatency(latency, time.Minute)),
+		slohttp.Middleware(nil, slohttp.WithRoutes(routes), slohttp.SkipRoutes("GET /healthz")),
+	} {
+		h := mw(mux)
+		for _, path := range []string{"/healthz", "/healthz", "/api"} {
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+		}
 	}
 	wantCounts(t, def, 1, 0)
+	wantCounts(t, latency, 1, 0)
+	if got, want := memberCounts(routes), "map[GET /api:[1 0]]"; got != want {
+		t.Errorf("members recorded %s, want %s", got, want)
+	}
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // A Report is the JSON document SnapshotHandler serves: one Snapshot per
-// objective, sorted by name. Decode a service's /slo into a Report to read
+// objective, and per member of a family, sorted by name (a family's members
+// by their label values). Decode a service's /slo into a Report to read
 // it (as `slo gate` does).
 type Report struct {
 	SLOs []Snapshot `json:"slos"`
@@ -22,17 +23,20 @@ type Report struct {
 // Total and Failures count the events in the objective's window, CumulativeGood
 // and CumulativeBad every event since the process started.
 type Snapshot struct {
-	Name                 string    `json:"name"`
-	Target               float64   `json:"target"`
-	WindowSeconds        float64   `json:"window_seconds"`
-	Time                 time.Time `json:"time"`
-	Total                uint64    `json:"total"`
-	Failures             uint64    `json:"failures"`
-	SuccessRatio         float64   `json:"success_ratio"`
-	ErrorBudgetRemaining float64   `json:"error_budget_remaining"`
-	BurnRate             float64   `json:"burn_rate"`
-	Breached             bool      `json:"breached"`
-	IsBudgetExhausted    bool      `json:"is_budget_exhausted"`
+	Name string `json:"name"`
+	// Labels holds the labels of a member of an slo.Family, e.g.
+	// {"route": "POST /checkout"}; absent for an objective of its own.
+	Labels               map[string]string `json:"labels,omitempty"`
+	Target               float64           `json:"target"`
+	WindowSeconds        float64           `json:"window_seconds"`
+	Time                 time.Time         `json:"time"`
+	Total                uint64            `json:"total"`
+	Failures             uint64            `json:"failures"`
+	SuccessRatio         float64           `json:"success_ratio"`
+	ErrorBudgetRemaining float64           `json:"error_budget_remaining"`
+	BurnRate             float64           `json:"burn_rate"`
+	Breached             bool              `json:"breached"`
+	IsBudgetExhausted    bool              `json:"is_budget_exhausted"`
 	// TimeToExhaustionSeconds is how long the remaining budget lasts at the
 	// pace of the first burn-rate window; nil (JSON null) when nothing is
 	// burning, 0 when the budget is spent.
@@ -82,6 +86,7 @@ func NewReport(snaps []slo.Snapshot) Report {
 func NewSnapshot(s slo.Snapshot) Snapshot {
 	out := Snapshot{
 		Name:                 s.Name,
+		Labels:               s.Labels,
 		Target:               finite(s.Target),
 		WindowSeconds:        s.Window.Seconds(),
 		Time:                 s.Time,

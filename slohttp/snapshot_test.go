@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -41,7 +42,8 @@ func (c *replayClock) Advance(d time.Duration) {
 
 // goldenRegistry returns a registry in a known state: "checkout" burns its
 // budget fast enough to page, "search" is healthy, "idle" saw nothing and
-// "exhausted" has spent everything.
+// "exhausted" has spent everything; the family "api" has one member per
+// route, "/pay" burning and "/search" healthy.
 func goldenRegistry(t *testing.T) *slo.Registry {
 	t.Helper()
 	clock := &replayClock{now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
@@ -58,6 +60,10 @@ func goldenRegistry(t *testing.T) *slo.Registry {
 	search := define(slo.Objective{Name: "search", Target: 0.99, Window: 7 * 24 * time.Hour})
 	define(slo.Objective{Name: "idle", Target: 0.95, Window: 24 * time.Hour, BurnRateWindows: []time.Duration{time.Hour}, Tiers: []slo.AlertTier{}})
 	exhausted := define(slo.Objective{Name: "exhausted", Target: 0.9, Window: time.Hour, BurnRateWindows: []time.Duration{5 * time.Minute}, Tiers: []slo.AlertTier{}})
+	api, err := reg.DefineFamily(slo.Objective{Name: "api", Target: 0.99, Window: 24 * time.Hour, BurnRateWindows: []time.Duration{time.Hour}, Tiers: []slo.AlertTier{}}, []string{"route"})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for range 3 * 24 * 60 { // three clean days
 		checkout.RecordN(1000, 0)
@@ -70,6 +76,8 @@ func goldenRegistry(t *testing.T) *slo.Registry {
 		exhausted.RecordN(5, 5)
 		clock.Advance(time.Minute)
 	}
+	api.With("/search").RecordN(100, 0)
+	api.With("/pay").RecordN(90, 10)
 	return reg
 }
 
@@ -116,11 +124,19 @@ func TestReportDecodesStrictly(t *testing.T) {
 		t.Fatalf("decoding the report into slohttp.Report: %v", err)
 	}
 	byName := map[string]slohttp.Snapshot{}
+	var members []string
 	for _, s := range rep.SLOs {
-		byName[s.Name] = s
+		if s.Labels == nil {
+			byName[s.Name] = s
+			continue
+		}
+		members = append(members, fmt.Sprintf("%s %v %d/%d", s.Name, s.Labels, s.Failures, s.Total))
 	}
-	if got := len(rep.SLOs); got != 4 {
-		t.Fatalf("report has %d SLOs, want 4", got)
+	if got := len(rep.SLOs); got != 6 {
+		t.Fatalf("report has %d SLOs, want 6", got)
+	}
+	if want := "[api map[route:/pay] 10/100 api map[route:/search] 0/100]"; fmt.Sprint(members) != want {
+		t.Errorf("family members = %v, want %v", members, want)
 	}
 	checkout := byName["checkout"]
 	if checkout.Total != 4380000 || checkout.Failures != 1200 || checkout.WindowSeconds != 30*24*3600 {
@@ -145,10 +161,14 @@ func TestReportDecodesStrictly(t *testing.T) {
 
 func TestSnapshotHandlerKeepsNullsAndEmptyArraysExplicit(t *testing.T) {
 	body := get(t, slohttp.SnapshotHandler(goldenRegistry(t)), "GET").Body.String()
-	for _, want := range []string{`"time_to_exhaustion_seconds": null`, `"tiers": []`} {
+	for _, want := range []string{`"time_to_exhaustion_seconds": null`, `"tiers": []`, "\"labels\": {\n        \"route\": \"/pay\"\n      },"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("report lacks %s", want)
 		}
+	}
+	// A tracker of its own has no labels object.
+	if n := strings.Count(body, `"labels"`); n != 2 {
+		t.Errorf("report holds %d labels objects, want 2 (the members')", n)
 	}
 	if strings.Contains(body, "NaN") || strings.Contains(body, "Inf") {
 		t.Errorf("report holds a non-finite number:\n%s", body)

@@ -20,6 +20,11 @@
 //	slo_store_saves_total           counter  {save}     slo
 //	slo_store_failures_total        counter  {failure}  slo
 //	slo_store_failing               gauge               slo
+//	slo_family_folded_total         counter  {value}    slo
+//
+// The series of a member of an [slo.Family] carry the member's labels as
+// attributes besides slo (e.g. route); slo_family_folded_total is the
+// family's own.
 //
 // The meanings, values and attribute spellings are sloprom's (see its
 // package documentation): both packages read one list of series. Counters

@@ -43,7 +43,10 @@ func Register(mp metric.MeterProvider, r *slo.Registry) (metric.Registration, er
 	}
 	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		for _, t := range r.Trackers() {
-			insts.observe(o, t.Snapshot(), t.StoreStats())
+			series.Each(t.Snapshot(), t.StoreStats(), insts.observer(o))
+		}
+		for _, f := range r.Families() {
+			series.EachFamily(f, insts.observer(o))
 		}
 		return nil
 	}, insts.observables()...)
@@ -83,22 +86,23 @@ func (insts *instruments) observables() []metric.Observable {
 	return obs
 }
 
-// observe observes the series of one objective. A value that is not finite
-// is left out and reported to the OpenTelemetry error handler (otel.Handle):
-// a callback that returned an error would make a periodic reader drop the
-// whole collection, every other objective with it.
-func (insts *instruments) observe(o metric.Observer, s slo.Snapshot, st slo.StoreStats) {
-	var attrs [4]attribute.KeyValue
-	series.Each(s, st, func(id series.ID, v float64, labels []string) {
+// observer returns the function that observes one series on o, for
+// series.Each and series.EachFamily. A value that is not finite is left out
+// and reported to the OpenTelemetry error handler (otel.Handle): a callback
+// that returned an error would make a periodic reader drop the whole
+// collection, every other objective with it.
+func (insts *instruments) observer(o metric.Observer) func(id series.ID, v float64, names, values []string) {
+	var attrs []attribute.KeyValue
+	return func(id series.ID, v float64, names, values []string) {
 		m := &series.Metrics[id]
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			otel.Handle(fmt.Errorf("slootel: value %v of %s%q is not finite; the series is left out", v, m.Name, labels))
+			otel.Handle(fmt.Errorf("slootel: value %v of %s%q is not finite; the series is left out", v, m.Name, values))
 			return
 		}
-		kvs := attrs[:0]
-		for i, l := range labels {
-			kvs = append(kvs, attribute.String(m.Labels[i], l))
+		attrs = attrs[:0]
+		for i, l := range values {
+			attrs = append(attrs, attribute.String(names[i], l))
 		}
-		o.ObserveFloat64(insts[id], v, metric.WithAttributeSet(attribute.NewSet(kvs...)))
-	})
+		o.ObserveFloat64(insts[id], v, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/internal/slotest"
 	"github.com/slo-budget-tracker/slo/sloprom"
 )
@@ -213,9 +214,25 @@ func TestRegisterExportsWhatSlopromExports(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
+	// A family past its cap: two members, the overflow and a folded count.
+	f, err := reg.DefineFamily(slo.Objective{Name: "api", Target: 0.99}, []string{"route", "tenant"}, slo.WithMaxMembers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.With("/pay", "acme").RecordN(9, 1)
+	f.With("/other", "acme").RecordFailure()
 	mp, r := newProvider(t)
 	register(t, mp, reg)
 	got := collect(t, r)
+	for _, k := range []string{
+		`slo_events_total{outcome="bad",route="/pay",slo="api",tenant="acme"}`,
+		`slo_events_total{outcome="bad",route="__overflow__",slo="api",tenant="__overflow__"}`,
+		`slo_family_folded_total{slo="api"}`,
+	} {
+		if p, ok := got[k]; !ok || p.value != 1 {
+			t.Errorf("%s = %v (present %v), want 1", k, p.value, ok)
+		}
+	}
 	want := gatherSloprom(t, reg, nil)
 	if len(want) < 30 {
 		t.Fatalf("sloprom exported only %d series", len(want))
@@ -315,7 +332,7 @@ func TestObserveLeavesOutValuesThatAreNotFinite(t *testing.T) {
 	s := slo.Snapshot{Name: "odd", Target: math.NaN(), SuccessRatio: math.Inf(1), ErrorBudgetRemaining: 0.5,
 		TimeToExhaustion: slo.Forever}
 	if _, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		insts.observe(o, s, slo.StoreStats{})
+		series.Each(s, slo.StoreStats{}, insts.observer(o))
 		return nil
 	}, insts.observables()...); err != nil {
 		t.Fatal(err)

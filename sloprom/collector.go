@@ -3,6 +3,10 @@ package sloprom
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -10,11 +14,8 @@ import (
 	"github.com/slo-budget-tracker/slo/internal/series"
 )
 
-// descs holds the descriptor of every metric the collector exports, by
-// series.ID. A descriptor names a metric and its label names, never label
-// values, so this fixed set describes the series of every objective,
-// including those defined after the collector was registered: the collector
-// is a regular, checked one.
+// descs holds the descriptor of every metric the collector exports for an
+// objective of its own, by series.ID.
 var descs = func() (d [len(series.Metrics)]*prometheus.Desc) {
 	for i, m := range series.Metrics {
 		d[i] = prometheus.NewDesc(m.Name, m.Help, m.Labels, nil)
@@ -22,18 +23,45 @@ var descs = func() (d [len(series.Metrics)]*prometheus.Desc) {
 	return d
 }()
 
-// NewCollector returns a collector of the objectives of r. It holds no
-// state of its own: each Collect takes a fresh snapshot of every tracker
-// in r, so objectives defined after registration appear at the next scrape.
-// A nil r collects nothing.
+// memberDescs holds the descriptors of family members' series, whose label
+// names are the metric's and the family's: one per metric and set of label
+// names, keyed by descKey, made on first use.
+var memberDescs sync.Map
+
+// desc returns the descriptor of metric id with label names names.
+func desc(id series.ID, names []string) *prometheus.Desc {
+	if len(names) == len(series.Metrics[id].Labels) {
+		return descs[id]
+	}
+	key := descKey(id, names)
+	if d, ok := memberDescs.Load(key); ok {
+		return d.(*prometheus.Desc)
+	}
+	m := series.Metrics[id]
+	d, _ := memberDescs.LoadOrStore(key, prometheus.NewDesc(m.Name, m.Help, slices.Clone(names), nil))
+	return d.(*prometheus.Desc)
+}
+
+// descKey names a metric and a set of label names; label names hold no
+// comma.
+func descKey(id series.ID, names []string) string {
+	return strconv.Itoa(int(id)) + ":" + strings.Join(names, ",")
+}
+
+// NewCollector returns a collector of the objectives of r, family members
+// included. It holds no state of its own: each Collect takes a fresh
+// snapshot of every tracker in r, so objectives and families defined after
+// registration appear at the next scrape. A nil r collects nothing.
 //
-// Describe sends the fixed descriptors of the metrics listed in the package
-// documentation, whatever objectives r holds, so the registry checks every
-// collected series against them. The alternatives are worse: an unchecked
-// collector skips those checks, and prometheus.DescribeByCollect describes
-// only the series present at registration (none before the first Define,
-// no time to exhaustion while nothing burns), so registration cannot check
-// the others for conflicts and a pedantic registry rejects them.
+// The collector is an unchecked one: its Describe sends nothing. A
+// descriptor fixes a metric's label names, and a family's members carry
+// label names known only once the family is defined, possibly after the
+// collector was registered, when no descriptor can be added; a checked
+// collector would have its members' series rejected by a pedantic registry.
+// Every series still goes through the registry's consistency checks at each
+// gather (one type and help text per metric name, no duplicate series,
+// valid label names and values); what registration no longer does is
+// compare the metric names with other collectors' up front.
 func NewCollector(r *slo.Registry) prometheus.Collector {
 	return &collector{reg: r}
 }
@@ -42,12 +70,9 @@ type collector struct {
 	reg *slo.Registry
 }
 
-// Describe implements prometheus.Collector.
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range descs {
-		ch <- d
-	}
-}
+// Describe implements prometheus.Collector; it sends nothing, which makes
+// the collector unchecked (see NewCollector).
+func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -57,17 +82,27 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, t := range c.reg.Trackers() {
 		collectTracker(ch, t.Snapshot(), t.StoreStats())
 	}
+	for _, f := range c.reg.Families() {
+		series.EachFamily(f, func(id series.ID, v float64, names, values []string) {
+			collectSeries(ch, id, v, names, values)
+		})
+	}
 }
 
 // collectTracker sends the series of one objective.
 func collectTracker(ch chan<- prometheus.Metric, s slo.Snapshot, st slo.StoreStats) {
-	series.Each(s, st, func(id series.ID, v float64, labels []string) {
-		typ := prometheus.GaugeValue
-		if series.Metrics[id].Kind == series.Counter {
-			typ = prometheus.CounterValue
-		}
-		send(ch, descs[id], typ, v, labels...)
+	series.Each(s, st, func(id series.ID, v float64, names, values []string) {
+		collectSeries(ch, id, v, names, values)
 	})
+}
+
+// collectSeries sends one series.
+func collectSeries(ch chan<- prometheus.Metric, id series.ID, v float64, names, values []string) {
+	typ := prometheus.GaugeValue
+	if series.Metrics[id].Kind == series.Counter {
+		typ = prometheus.CounterValue
+	}
+	send(ch, desc(id, names), typ, v, values...)
 }
 
 // send sends one constant metric, or an invalid metric naming the problem

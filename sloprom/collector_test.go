@@ -256,6 +256,51 @@ slo_events_total{outcome="good",slo="late"} 0
 	}
 }
 
+// A family's members carry its labels; its label names are known only when
+// it is defined, after the collector was registered here, and the pedantic
+// registry accepts them all the same.
+func TestCollectorExportsFamilyMembersWithTheirLabels(t *testing.T) {
+	reg := slo.NewRegistry()
+	promReg := prometheus.NewPedanticRegistry()
+	if err := promReg.Register(NewCollector(reg)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Define(slo.Objective{Name: "plain", Target: 0.999}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := reg.DefineFamily(slo.Objective{Name: "api", Target: 0.999}, []string{"route"}, slo.WithMaxMembers(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.With("/pay").RecordFailure()
+	f.With("/search").RecordSuccess()
+	f.With("/a").RecordSuccess()
+	f.With("/b").RecordSuccess()
+	const want = `
+# HELP slo_events_total Events counted for the objective since the process started, by outcome (good or bad).
+# TYPE slo_events_total counter
+slo_events_total{outcome="bad",route="/pay",slo="api"} 1
+slo_events_total{outcome="good",route="/pay",slo="api"} 0
+slo_events_total{outcome="bad",route="/search",slo="api"} 0
+slo_events_total{outcome="good",route="/search",slo="api"} 1
+slo_events_total{outcome="bad",route="__overflow__",slo="api"} 0
+slo_events_total{outcome="good",route="__overflow__",slo="api"} 2
+slo_events_total{outcome="bad",slo="plain"} 0
+slo_events_total{outcome="good",slo="plain"} 0
+# HELP slo_family_folded_total Distinct combinations of label values of the family sent to its overflow member, past its cap or unable to name a member, since the process started.
+# TYPE slo_family_folded_total counter
+slo_family_folded_total{slo="api"} 2
+`
+	if err := testutil.GatherAndCompare(promReg, strings.NewReader(want), "slo_events_total", "slo_family_folded_total"); err != nil {
+		t.Error(err)
+	}
+	// 4 trackers of 18 series each, time to exhaustion only for /pay
+	// (the one burning), and the folded counter.
+	if n, err := testutil.GatherAndCount(promReg); err != nil || n != 4*18+1+1 {
+		t.Errorf("%d series, err %v; want %d, nil", n, err, 4*18+1+1)
+	}
+}
+
 func TestCollectorOfNilRegistryCollectsNothing(t *testing.T) {
 	if n := testutil.CollectAndCount(NewCollector(nil)); n != 0 {
 		t.Errorf("collected %d series, want 0", n)

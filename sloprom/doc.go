@@ -20,6 +20,13 @@
 //	slo_store_saves_total           counter  successful saves to the tracker's store
 //	slo_store_failures_total        counter  failed loads and saves of the tracker's store
 //	slo_store_failing               gauge    1 while the last store operation failed
+//	slo_family_folded_total         counter  label values a family sent to its overflow member
+//
+// A member of an [slo.Family] exports every series of an objective, with
+// the family's name as slo and the member's labels besides, e.g.
+// slo_error_budget_remaining{slo="api",route="POST /pay"}; past the
+// family's cap, new values share the member whose labels are
+// "__overflow__", and slo_family_folded_total{slo} counts them.
 //
 // slo_window_events and slo_window_failures are the Python package's
 // slo_total and slo_failures_total, renamed because Prometheus reserves the

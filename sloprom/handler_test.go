@@ -96,8 +96,15 @@ func TestExpositionPassesPromtoolCheckMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	withStore.RecordN(99, 1)
+	f, err := reg.DefineFamily(slo.Objective{Name: "api", Target: 0.99}, []string{"route", "tenant"}, slo.WithMaxMembers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.With("GET /pay", `ac"me`).RecordN(9, 1)
+	f.With("GET /other", "acme").RecordFailure()
 	exposition := scrape(t, Handler(reg))
-	if !strings.Contains(exposition, "slo_store_saves_total") || !strings.Contains(exposition, `slo="quote\"and\\backslash"`) {
+	if !strings.Contains(exposition, "slo_store_saves_total") || !strings.Contains(exposition, `slo="quote\"and\\backslash"`) ||
+		!strings.Contains(exposition, `route="GET /pay",slo="api",tenant="ac\"me"`) || !strings.Contains(exposition, `slo_family_folded_total{slo="api"} 1`) {
 		t.Fatalf("the exposition lacks the series to check:\n%s", exposition)
 	}
 	if problems := promtoolCheck(t, exposition); problems != "" {

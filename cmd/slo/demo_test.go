@@ -24,7 +24,7 @@ func TestDemoCommand(t *testing.T) {
 		args  []string
 		names []string
 	}{
-		{"built-in", nil, []string{"api-availability", "api-latency", "checkout-availability"}},
+		{"built-in", nil, []string{"api-availability", "api-latency", "route-availability", "route-availability", "route-availability"}},
 		{"spec", []string{"--spec=../../examples/specs/checkout.yaml"}, []string{"checkout-availability", "checkout-latency", "checkout-payments"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -97,27 +97,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 
+	// Each route's handler is wrapped in a middleware that feeds the
+	// route's availability objective and the shared latency objective;
+	// /metrics, /slo and unknown paths are not counted.
+	instrument := func(t *slo.Tracker, h http.HandlerFunc) http.Handler {
+		return slohttp.Middleware(t, slohttp.WithLatency(latency, *threshold))(h)
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /search", handleSearch)
-	mux.HandleFunc("POST /checkout", handleCheckout)
+	mux.Handle("GET /search", instrument(search, handleSearch))
+	mux.Handle("POST /checkout", instrument(checkout, handleCheckout))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
 	mux.Handle("GET /slo", slohttp.SnapshotHandler(reg))
-
-	// The middleware wraps the whole mux and picks the objective by the
-	// route's pattern; with no default tracker, other routes are not counted.
-	instrument := slohttp.Middleware(nil,
-		slohttp.WithRoutes(map[string]*slo.Tracker{
-			"GET /search":    search,
-			"POST /checkout": checkout,
-		}),
-		slohttp.WithLatency(latency, *threshold),
-	)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: instrument(mux), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(out, "serving on %s\n  %s/search?q=shoes\n  %s/checkout (POST)\n  %s/slo\n  %s/metrics\n", base, base, base, base, base)
 

@@ -39,11 +39,15 @@ type Config struct {
 	Ready      func(addr string) // called once the shop listens (tests use it)
 }
 
-// An Objective is an objective and what feeds it: every request, only the
-// requests of one route, or (with Latency) whether requests finish in time.
+// An Objective is an objective and what feeds it: every request, every
+// request with one budget per route (ByRoute), or (with Latency) whether
+// requests finish in time.
 type Objective struct {
 	slo.Objective
-	Route   string        // a pattern of the shop's mux, e.g. "POST /api/checkout"; "" for all
+	// ByRoute makes the objective a family labelled "route": one member,
+	// with its own budget, per route pattern of the shop's mux (e.g.
+	// route="POST /api/checkout").
+	ByRoute bool
 	Latency time.Duration // > 0: a latency objective with this threshold
 }
 
@@ -51,7 +55,7 @@ type Objective struct {
 const (
 	Availability = "api-availability"
 	Latency      = "api-latency"
-	Checkout     = "checkout-availability"
+	Routes       = "route-availability"
 )
 
 // LatencyThreshold is the latency objective's threshold.
@@ -62,7 +66,7 @@ func Objectives() []Objective {
 	return []Objective{
 		{Objective: slo.Objective{Name: Availability, Target: 0.999, Description: "99.9% of API requests succeed (no 5xx)"}},
 		{Objective: slo.Objective{Name: Latency, Target: 0.99, Description: "99% of API requests finish within 300ms"}, Latency: LatencyThreshold},
-		{Objective: slo.Objective{Name: Checkout, Target: 0.995, Description: "99.5% of checkouts succeed"}, Route: "POST /api/checkout"},
+		{Objective: slo.Objective{Name: Routes, Target: 0.995, Description: "99.5% of each route's requests succeed"}, ByRoute: true},
 	}
 }
 
@@ -151,16 +155,31 @@ func Run(ctx context.Context, cfg Config) error {
 	// One middleware per objective: each reads the route's pattern after
 	// the mux has routed the request.
 	for _, o := range objectives {
+		if o.ByRoute {
+			if o.Latency > 0 {
+				return fmt.Errorf("demo: objective %q: a latency objective by route is not supported", o.Name)
+			}
+			f, err := reg.DefineFamily(o.Objective, []string{"route"})
+			if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			// Members are made on first use; making the shop's now shows
+			// every route from the start, with its saved budget restored
+			// before traffic comes.
+			for _, route := range apiRoutes {
+				if _, err := f.MemberContext(ctx, route); err != nil {
+					return fmt.Errorf("demo: %w", err)
+				}
+			}
+			handler = slohttp.Middleware(nil, slohttp.WithRoutes(f), slohttp.SkipRoutes(faultRoute))(handler)
+			continue
+		}
 		t, err := reg.Define(o.Objective)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		var mw func(http.Handler) http.Handler
 		switch {
-		case o.Route != "" && o.Latency > 0:
-			return fmt.Errorf("demo: objective %q: a latency objective of one route is not supported", o.Name)
-		case o.Route != "":
-			mw = slohttp.Middleware(nil, slohttp.WithRoutes(map[string]*slo.Tracker{o.Route: t}))
 		case o.Latency > 0:
 			mw = slohttp.Middleware(nil, slohttp.WithLatency(t, o.Latency))
 		default:
@@ -298,7 +317,7 @@ func fleetHandler(reg *slo.Registry, fleet *redisstore.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var snaps []slo.Snapshot
 		for _, t := range reg.Trackers() {
-			s, err := fleet.FleetSnapshot(r.Context(), t.Objective())
+			s, err := fleet.FleetMemberSnapshot(r.Context(), t.Objective(), t.Labels())
 			if err != nil {
 				http.Error(w, "reading the fleet's budgets: "+err.Error(), http.StatusBadGateway)
 				return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,10 +67,26 @@ func getReport(t *testing.T, url string) map[string]slohttp.Snapshot {
 	}
 	m := map[string]slohttp.Snapshot{}
 	for _, s := range r.SLOs {
-		m[s.Name] = s
+		m[reportKey(s)] = s
 	}
 	return m
 }
+
+// reportKey names an entry of the report: the objective's name, followed
+// for a member of a family by its route, e.g. "route-availability GET /api/search".
+func reportKey(s slohttp.Snapshot) string {
+	if s.Labels == nil {
+		return s.Name
+	}
+	return s.Name + " " + s.Labels["route"]
+}
+
+// The members of the per-route objective, by report key.
+var (
+	products = Routes + " GET /api/products"
+	search   = Routes + " GET /api/search"
+	checkout = Routes + " POST /api/checkout"
+)
 
 func post(t *testing.T, url string) {
 	t.Helper()
@@ -106,18 +123,25 @@ func TestDemoServesMeasuresAndPersists(t *testing.T) {
 	}
 	eventually(t, 20*time.Second, "traffic on every objective", func() bool {
 		r := getReport(t, base+"/slo")
-		return len(r) == 3 && r[Availability].Total > 50 && r[Latency].Total > 50 && r[Checkout].Total > 3
+		return len(r) == 5 && r[Availability].Total > 50 && r[Latency].Total > 50 && r[checkout].Total > 3
 	})
 	r := getReport(t, base+"/slo")
-	if r[Availability].Failures != 0 || r[Checkout].Total >= r[Availability].Total {
+	if r[Availability].Failures != 0 || r[checkout].Total >= r[Availability].Total {
 		t.Errorf("healthy shop: %+v", r)
+	}
+	// One entry per route, labelled by it; the fault route is not one.
+	for _, key := range []string{products, search, checkout} {
+		s, ok := r[key]
+		if !ok || len(s.Labels) != 1 || !strings.HasSuffix(key, " "+s.Labels["route"]) || s.Total == 0 {
+			t.Errorf("%s: %+v (present %v), want an entry labelled by its route with events", key, s, ok)
+		}
 	}
 
 	// Every request fails: all objectives but latency burn.
 	post(t, base+"/demo/fault?error_rate=1")
 	eventually(t, 20*time.Second, "failures after the fault", func() bool {
 		r := getReport(t, base+"/slo")
-		return r[Availability].Failures > 20 && r[Checkout].Failures > 0
+		return r[Availability].Failures > 20 && r[checkout].Failures > 0 && r[search].Failures > 0
 	})
 	post(t, base+"/demo/fault?error_rate=0&latency=0")
 	for _, bad := range []string{"error_rate=2", "latency=forever", "latency=-1s"} {
@@ -140,6 +164,9 @@ func TestDemoServesMeasuresAndPersists(t *testing.T) {
 	if !strings.Contains(string(metrics), `slo_events_total{outcome="bad",slo="api-availability"}`) {
 		t.Errorf("/metrics lacks the availability counters:\n%.2000s", metrics)
 	}
+	if !strings.Contains(string(metrics), `slo_events_total{outcome="bad",route="POST /api/checkout",slo="route-availability"}`) {
+		t.Errorf("/metrics lacks the per-route counters:\n%.4000s", metrics)
+	}
 
 	// A clean stop saves every budget; a restart restores them.
 	before := getReport(t, base+"/slo")
@@ -152,9 +179,12 @@ func TestDemoServesMeasuresAndPersists(t *testing.T) {
 	}
 	base2, _ := startDemo(t, Config{RPS: 0, Speed: 1, DataDir: dir})
 	after := getReport(t, base2+"/slo")
+	if len(after) != len(before) {
+		t.Errorf("after restart %d entries, before %d", len(after), len(before))
+	}
 	for name, b := range before {
-		a := after[name]
-		if a.Total < b.Total || a.Failures < b.Failures {
+		a, ok := after[name]
+		if !ok || a.Total < b.Total || a.Failures < b.Failures {
 			t.Errorf("%s after restart: %d/%d, want at least %d/%d", name, a.Total, a.Failures, b.Total, b.Failures)
 		}
 	}
@@ -173,9 +203,14 @@ func TestDemoDashboardShowsPageAlert(t *testing.T) {
 	); err != nil {
 		t.Fatalf("loading the dashboard: %v", err)
 	}
-	names, err := chromedp.Run(step, chromedp.Evaluate[[]string](`[...document.querySelectorAll("article.card .name")].map(e => e.textContent)`))
-	if err != nil || strings.Join(names, ",") != "api-availability,api-latency,checkout-availability" {
-		t.Fatalf("cards %v (err %v)", names, err)
+	// The per-route objective's members are cards grouped under its name.
+	names, err := chromedp.Run(step, chromedp.Evaluate[[]string](`[...document.querySelectorAll("article.card")].map(c =>
+		c.closest("section.group") ? c.closest("section.group").querySelector(".group-name").textContent + " " + c.querySelector(".name").textContent
+			: c.querySelector(".name").textContent)`))
+	slices.Sort(names)
+	want := "api-availability,api-latency,route-availability route=GET /api/products,route-availability route=GET /api/search,route-availability route=POST /api/checkout"
+	if err != nil || strings.Join(names, ",") != want {
+		t.Fatalf("cards %q (err %v), want %s", names, err, want)
 	}
 	started := time.Now()
 	if err := chromedp.Do(step, chromedp.Click(`//button[text()="Inject 30% errors"]`)); err != nil {

@@ -17,12 +17,23 @@ type service struct {
 	latency   time.Duration // added to every request
 }
 
+// The patterns of the shop's endpoints.
+const (
+	productsRoute = "GET /api/products"
+	searchRoute   = "GET /api/search"
+	checkoutRoute = "POST /api/checkout"
+)
+
+// apiRoutes lists the patterns of the shop's endpoints: the members of an
+// objective by route.
+var apiRoutes = []string{productsRoute, searchRoute, checkoutRoute}
+
 // routes registers the shop's endpoints and the fault-injection endpoint.
 func (s *service) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/products", s.endpoint(10*time.Millisecond, 60*time.Millisecond, `{"products":["tea","coffee","cocoa"]}`))
-	mux.HandleFunc("GET /api/search", s.endpoint(30*time.Millisecond, 200*time.Millisecond, `{"results":[]}`))
-	mux.HandleFunc("POST /api/checkout", s.endpoint(80*time.Millisecond, 250*time.Millisecond, `{"order":"accepted"}`))
-	mux.HandleFunc("/demo/fault", s.fault)
+	mux.HandleFunc(productsRoute, s.endpoint(10*time.Millisecond, 60*time.Millisecond, `{"products":["tea","coffee","cocoa"]}`))
+	mux.HandleFunc(searchRoute, s.endpoint(30*time.Millisecond, 200*time.Millisecond, `{"results":[]}`))
+	mux.HandleFunc(checkoutRoute, s.endpoint(80*time.Millisecond, 250*time.Millisecond, `{"order":"accepted"}`))
+	mux.HandleFunc(faultRoute, s.fault)
 }
 
 // endpoint answers after a latency drawn between lo and hi (skewed toward
@@ -95,6 +106,10 @@ func (s *service) fault(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, "{\"error_rate\":%g,\"latency\":%q}\n", errorRate, latency.String())
 }
+
+// faultRoute is the pattern of the fault injection route, which no
+// objective by route counts.
+const faultRoute = "/demo/fault"
 
 // load sends requests to the shop at rps until stop is closed, at most
 // maxInFlight at a time (a slow shop does not pile up goroutines).

@@ -6,6 +6,7 @@
 package series
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -23,8 +24,9 @@ const (
 	Counter
 )
 
-// A Metric describes a family of series: one per objective and per value of
-// its labels beyond the first, which is always "slo".
+// A Metric describes a family of series: one per objective (and per member
+// of an slo.Family) and per value of its labels beyond the first, which is
+// always "slo". A family member's series carry its labels too (see Each).
 type Metric struct {
 	// Name is the Prometheus name, counters ending in _total.
 	Name string
@@ -59,6 +61,7 @@ const (
 	StoreSaves
 	StoreFailures
 	StoreFailing
+	FamilyFolded
 	count
 )
 
@@ -94,21 +97,36 @@ var Metrics = [count]Metric{
 		Help: "Failed loads and saves of the objective's state since the process started."},
 	StoreFailing: {Name: "slo_store_failing", Kind: Gauge, Labels: sloLabel,
 		Help: "1 while the last store operation of the objective failed, else 0."},
+	FamilyFolded: {Name: "slo_family_folded_total", Kind: Counter, Unit: "{value}", Labels: sloLabel,
+		Help: "Distinct combinations of label values of the family sent to its overflow member, past its cap or unable to name a member, since the process started."},
 }
 
 // Each calls f once per series of the objective s with store statistics st:
-// the metric, the value and the label values in the order of the metric's
-// Labels. labels is reused between calls; f must copy what it keeps.
+// the metric, the value, and the names and values of its labels: the
+// metric's Labels, followed for a family member by the member's label names
+// in sorted order (package slo keeps them apart from the metrics' own). names
+// and values are reused between calls; f must copy what it keeps.
 //
 // slo_time_to_exhaustion_seconds is left out while the budget is not
 // burning. Burn-rate windows or alert tiers whose labels print alike make
 // one series: a burn rate is sent once, a tier's series fires while any of
-// those tiers does.
-func Each(s slo.Snapshot, st slo.StoreStats, f func(id ID, value float64, labels []string)) {
-	labels := make([]string, 1, 4)
-	labels[0] = s.Name
+// those tiers does. slo_family_folded_total is a family's, sent by
+// EachFamily.
+func Each(s slo.Snapshot, st slo.StoreStats, f func(id ID, value float64, names, values []string)) {
+	member := slices.Sorted(maps.Keys(s.Labels))
+	memberValues := make([]string, len(member))
+	for i, l := range member {
+		memberValues[i] = s.Labels[l]
+	}
+	values := make([]string, 1, 4+len(member))
+	values[0] = s.Name
+	var names []string
 	send := func(id ID, v float64, rest ...string) {
-		f(id, v, append(labels[:1], rest...))
+		names = Metrics[id].Labels
+		if len(member) > 0 {
+			names = append(names[:len(names):len(names)], member...)
+		}
+		f(id, v, names, append(append(values[:1], rest...), memberValues...))
 	}
 
 	send(Target, s.Target)
@@ -158,6 +176,12 @@ func Each(s slo.Snapshot, st slo.StoreStats, f func(id ID, value float64, labels
 	send(StoreSaves, float64(st.Saves))
 	send(StoreFailures, float64(st.Failures))
 	send(StoreFailing, boolValue(st.Failing))
+}
+
+// EachFamily calls f once per series of the family fam itself, as Each does
+// for an objective: slo_family_folded_total. Its members' series are Each's.
+func EachFamily(fam *slo.Family, f func(id ID, value float64, names, values []string)) {
+	f(FamilyFolded, float64(fam.Folded()), Metrics[FamilyFolded].Labels, []string{fam.Name()})
 }
 
 // FormatDuration spells d as a Prometheus duration in the largest unit that

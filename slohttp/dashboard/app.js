@@ -1,10 +1,23 @@
 // The SLO dashboard: fetches data.json (relative to the page) every few
-// seconds and draws one card per objective. Every string from the server is
-// set with textContent, never parsed as HTML.
+// seconds and draws one card per objective; the members of a family (entries
+// with labels) are cards grouped under the family's name, in the server's
+// order (the worst budget first). Every string from the server is set with
+// textContent, never parsed as HTML.
 "use strict";
 
 const REFRESH_MS = 2000;
-const cards = new Map(); // SLO name -> card element
+const cards = new Map(); // card key -> card element
+const groups = new Map(); // family name -> group element
+
+// labelText spells a member's labels: route=POST /pay, tenant=acme.
+function labelText(labels) {
+  return Object.keys(labels).sort().map((k) => k + "=" + labels[k]).join(", ");
+}
+
+// cardKey names an entry: its objective, and for a member its labels.
+function cardKey(slo) {
+  return slo.labels ? slo.name + "\u001f" + labelText(slo.labels) : slo.name;
+}
 
 function fmtPercent(x, digits) {
   return (100 * x).toFixed(digits) + "%";
@@ -74,8 +87,10 @@ function drawChart(card, history) {
 
 function render(card, slo) {
   card.dataset.slo = slo.name;
-  card.querySelector(".name").textContent = slo.name;
-  card.querySelector(".description").textContent = slo.description || "";
+  // A member's card is named by its labels; its group shows the name and
+  // description.
+  card.querySelector(".name").textContent = slo.labels ? labelText(slo.labels) : slo.name;
+  card.querySelector(".description").textContent = slo.labels ? "" : slo.description || "";
 
   const firing = slo.tiers.filter((t) => t.firing);
   const state = card.querySelector(".state");
@@ -181,22 +196,53 @@ async function refresh() {
   renderActions(data.actions);
   const grid = document.getElementById("slos");
   const template = document.getElementById("card");
+  const groupTemplate = document.getElementById("group");
   const seen = new Set();
+  const seenGroups = new Map(); // family name -> members drawn this refresh
   for (const slo of data.slos) {
-    let card = cards.get(slo.name);
+    const key = cardKey(slo);
+    let card = cards.get(key);
     if (!card) {
       card = template.content.firstElementChild.cloneNode(true);
-      cards.set(slo.name, card);
+      cards.set(key, card);
     }
-    grid.appendChild(card); // keeps the server's order
+    if (slo.labels) {
+      let group = groups.get(slo.name);
+      if (!group) {
+        group = groupTemplate.content.firstElementChild.cloneNode(true);
+        groups.set(slo.name, group);
+      }
+      if (!seenGroups.has(slo.name)) {
+        group.dataset.slo = slo.name;
+        group.querySelector(".group-name").textContent = slo.name;
+        group.querySelector(".group-description").textContent = slo.description || "";
+        grid.appendChild(group); // where its first member comes
+        seenGroups.set(slo.name, []);
+      }
+      seenGroups.get(slo.name).push(slo);
+      group.querySelector(".members").appendChild(card); // the server's order: worst first
+    } else {
+      grid.appendChild(card); // keeps the server's order
+    }
     render(card, slo);
-    seen.add(slo.name);
+    seen.add(key);
   }
-  for (const [name, card] of cards) {
-    if (!seen.has(name)) {
+  for (const [key, card] of cards) {
+    if (!seen.has(key)) {
       card.remove();
-      cards.delete(name);
+      cards.delete(key);
     }
+  }
+  for (const [name, group] of groups) {
+    const members = seenGroups.get(name);
+    if (!members) {
+      group.remove();
+      groups.delete(name);
+      continue;
+    }
+    const worst = members[0].error_budget_remaining;
+    group.querySelector(".group-summary").textContent = members.length + (members.length === 1 ? " member" : " members") +
+      ", worst " + fmtPercent(worst, Math.abs(worst) >= 10 ? 0 : 1) + " of budget left";
   }
   document.getElementById("updated").textContent = "updated " + new Date(data.time).toLocaleTimeString();
   document.body.dataset.loaded = "true";

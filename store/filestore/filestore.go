@@ -16,9 +16,10 @@
 //
 // # Files
 //
-// An objective's state lives in <dir>/<escaped name>.json, a versioned JSON
-// document (see [Store.Path] for how names are escaped). A save writes a
-// temporary file, <file>+tmp-<random>, in the same directory, syncs it,
+// An objective's state lives in <dir>/<escaped name>.json, a family
+// member's in <dir>/<escaped member key>.json (see [slo.MemberKey]): a
+// versioned JSON document (see [Store.Path] for how names are escaped). A
+// save writes a temporary file, <file>+tmp-<random>, in the same directory, syncs it,
 // renames it over the old file and syncs the directory, so a crash at any
 // moment leaves either the old state or the new one, never a mix. Load
 // removes the temporary files a crash left for its objective; no escaped

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/internal/slotest"
+	"github.com/slo-budget-tracker/slo/store/internal/storetest"
 )
 
 // syncBuffer collects log output from the trackers' goroutines.
@@ -376,5 +377,15 @@ func TestCleanupTouchesOnlyItsOwnObjective(t *testing.T) {
 		if err != nil || st == nil || st.Windows[0].Buckets[0].Good != uint64(i+1) {
 			t.Errorf("objective %q after the others' cleanups: %+v, %v", name, st, err)
 		}
+	}
+}
+
+func TestRestartRestoresEveryFamilyMember(t *testing.T) {
+	dir := t.TempDir()
+	clock := newFakeClock()
+	storetest.FamilyRestart(t, func() slo.Store { return openStore(t, dir, nil) }, clock.Now)
+	// One file per member, the overflow and the plain objective.
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(files) != 8 {
+		t.Errorf("%d state files, want 8: %v", len(files), files)
 	}
 }

@@ -23,7 +23,9 @@
 // # Keys
 //
 // An objective's states live in one hash, <prefix><objective name> (prefix
-// "slo:" by default), with one field per instance ID holding that
+// "slo:" by default), a family member's in <prefix><member key> (see
+// [slo.MemberKey]: the name, then each label as U+001F name=value), with one
+// field per instance ID holding that
 // instance's state as a versioned JSON document. Each save sets the hash to
 // expire after the objective's window plus a margin (an hour by default), so
 // the states of a fleet that stopped vanish once their events are out of the
@@ -66,6 +68,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -338,12 +342,19 @@ return n
 // interval old). The snapshot's Good and Bad, counters of one process's
 // lifetime, are zero.
 func (s *Store) FleetSnapshot(ctx context.Context, o slo.Objective) (slo.Snapshot, error) {
-	states, err := s.Instances(ctx, o.Name)
+	return s.FleetMemberSnapshot(ctx, o, nil)
+}
+
+// FleetMemberSnapshot is [Store.FleetSnapshot] of the member of a family
+// of o with labels (see [slo.Family]), saved under [slo.MemberKey]; with no
+// labels it is FleetSnapshot. The snapshot carries the labels.
+func (s *Store) FleetMemberSnapshot(ctx context.Context, o slo.Objective, labels map[string]string) (slo.Snapshot, error) {
+	states, err := s.Instances(ctx, slo.MemberKey(o.Name, labels))
 	if err != nil {
 		return slo.Snapshot{}, err
 	}
 	now := s.now()
-	sum, err := slo.NewTracker(o, slo.WithClock(func() time.Time { return now }))
+	sum, err := sumTracker(o, labels, now)
 	if err != nil {
 		return slo.Snapshot{}, fmt.Errorf("redisstore: %w", err)
 	}
@@ -353,6 +364,25 @@ func (s *Store) FleetSnapshot(ctx context.Context, o slo.Objective) (slo.Snapsho
 		}
 	}
 	return sum.Snapshot(), nil
+}
+
+// sumTracker returns an empty tracker of o, or of the member of a family of
+// o with labels, whose clock stands at now: the sum of a fleet's states.
+func sumTracker(o slo.Objective, labels map[string]string, now time.Time) (*slo.Tracker, error) {
+	clock := slo.WithClock(func() time.Time { return now })
+	if len(labels) == 0 {
+		return slo.NewTracker(o, clock)
+	}
+	names := slices.Sorted(maps.Keys(labels))
+	f, err := slo.NewFamily(o, names, slo.WithMaxMembers(1), slo.WithTrackerOptions(clock))
+	if err != nil {
+		return nil, err
+	}
+	values := make([]string, len(names))
+	for i, n := range names {
+		values[i] = labels[n]
+	}
+	return f.Member(values...)
 }
 
 // Stats counts a store's operations since it was made.

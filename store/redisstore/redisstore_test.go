@@ -12,6 +12,7 @@ import (
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/internal/slotest"
+	"github.com/slo-budget-tracker/slo/store/internal/storetest"
 )
 
 // syncBuffer collects log output from the trackers' goroutines.
@@ -251,3 +252,43 @@ func TestNewRejectsMissingArguments(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestRestartRestoresEveryFamilyMember(t *testing.T) {
+	srv := startRedis(t)
+	c := srv.client(t)
+	clock := newFakeClock()
+	storetest.FamilyRestart(t, func() slo.Store { return newStore(t, c, "a", WithClock(clock.Now)) }, clock.Now)
+}
+
+// The fleet view of a family member sums that member's states over the
+// instances, and no other member's.
+func TestFleetMemberSnapshotSumsOneMember(t *testing.T) {
+	srv := startRedis(t)
+	c := srv.client(t)
+	clock := newFakeClock()
+	ctx := context.Background()
+	o := slo.Objective{Name: "api", Target: 0.99}
+	for i, instance := range []string{"a", "b"} {
+		f, err := slo.NewFamily(o, []string{"route"}, slo.WithTrackerOptions(
+			slo.WithStore(newStore(t, c, instance, WithClock(clock.Now))), slo.WithClock(clock.Now), slo.WithLogger(quiet())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.With("/pay").RecordN(10, uint64(i+1))
+		f.With("/search").RecordN(100, 0)
+		if err := f.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader := newStore(t, c, "reader", WithClock(clock.Now))
+	s, err := reader.FleetMemberSnapshot(ctx, o, map[string]string{"route": "/pay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Total != 23 || s.Failures != 3 || s.Labels["route"] != "/pay" || s.Name != "api" {
+		t.Errorf("fleet /pay = %s %v %d/%d, want api map[route:/pay] 3/23", s.Name, s.Labels, s.Failures, s.Total)
+	}
+	if s, err := reader.FleetSnapshot(ctx, o); err != nil || s.Total != 0 {
+		t.Errorf("fleet of the plain objective = %d events, %v; want 0: members are kept apart", s.Total, err)
+	}
+}
