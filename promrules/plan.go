@@ -40,8 +40,9 @@ type plan struct {
 	alertFor      time.Duration
 
 	kind                    sliKind
-	errQ, goodQ, totalQ, rQ string // normalized query templates
-	errSel, goodSel         string // canonical counter selectors, or ""
+	errQ, goodQ, totalQ, rQ string          // normalized query templates
+	plainSum                map[string]bool // templates that are a sum without grouping
+	errSel, goodSel         string          // canonical counter selectors, or ""
 	totalSel                string
 	alerting                spec.Alerting
 }
@@ -171,20 +172,20 @@ func (p *plan) parseSLI(sli spec.SLI, target Target) *fieldError {
 			return bad("sli", "error_ratio_query excludes the other queries")
 		}
 		p.kind = kindRatio
-		p.rQ, err = compileQuery("sli.error_ratio_query", sli.ErrorRatioQuery, target)
+		p.rQ, err = p.compileQuery("sli.error_ratio_query", sli.ErrorRatioQuery, target)
 	case sli.TotalQuery == "":
 		return bad("sli", "want error and total queries, good and total queries, or an error ratio query")
 	case sli.ErrorQuery != "" && sli.GoodQuery != "":
 		return bad("sli", "give an error query or a good query, not both")
 	case sli.ErrorQuery != "":
 		p.kind = kindErrors
-		if p.errQ, err = compileQuery("sli.error_query", sli.ErrorQuery, target); err == nil {
-			p.totalQ, err = compileQuery("sli.total_query", sli.TotalQuery, target)
+		if p.errQ, err = p.compileQuery("sli.error_query", sli.ErrorQuery, target); err == nil {
+			p.totalQ, err = p.compileQuery("sli.total_query", sli.TotalQuery, target)
 		}
 	case sli.GoodQuery != "":
 		p.kind = kindGood
-		if p.goodQ, err = compileQuery("sli.good_query", sli.GoodQuery, target); err == nil {
-			p.totalQ, err = compileQuery("sli.total_query", sli.TotalQuery, target)
+		if p.goodQ, err = p.compileQuery("sli.good_query", sli.GoodQuery, target); err == nil {
+			p.totalQ, err = p.compileQuery("sli.total_query", sli.TotalQuery, target)
 		}
 	default:
 		return bad("sli", "a total query needs an error query or a good query")
@@ -219,8 +220,9 @@ func (p *plan) parseSLI(sli spec.SLI, target Target) *fieldError {
 
 // compileQuery checks a query template with the spec's rules (the window
 // placeholder, PromQL giving an instant vector) and the functions of the
-// target, and returns it normalized.
-func compileQuery(field, text string, target Target) (string, *fieldError) {
+// target, and returns it normalized. It notes in p.plainSum whether the
+// query is a sum without grouping, which does not depend on the window.
+func (p *plan) compileQuery(field, text string, target Target) (string, *fieldError) {
 	if !utf8.ValidString(text) {
 		return "", bad(field, "is not valid UTF-8")
 	}
@@ -235,6 +237,11 @@ func compileQuery(field, text string, target Target) (string, *fieldError) {
 	if err := target.checkFunctions(expr); err != nil {
 		return "", bad(field, "%v", err)
 	}
+	if p.plainSum == nil {
+		p.plainSum = map[string]bool{}
+	}
+	agg, ok := expr.(*parser.AggregateExpr)
+	p.plainSum[t] = ok && agg.Op == parser.SUM && len(agg.Grouping) == 0 && !agg.Without
 	return t, nil
 }
 

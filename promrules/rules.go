@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/prometheus/promql/parser"
-
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/spec"
 )
@@ -40,23 +38,22 @@ func (p *plan) series(metric string) string { return selector(metric, p.labels) 
 // errorRate is the SLI's errors per second over w, never empty.
 func (p *plan) errorRate(w time.Duration) string {
 	if p.kind == kindGood {
-		return fmt.Sprintf("clamp_min((%s or vector(0)) - (%s or vector(0)), 0)", sumOf(query(p.totalQ, w)), sumOf(query(p.goodQ, w)))
+		return fmt.Sprintf("clamp_min((%s or vector(0)) - (%s or vector(0)), 0)", p.sumOf(p.totalQ, w), p.sumOf(p.goodQ, w))
 	}
-	return fmt.Sprintf("(%s or vector(0))", sumOf(query(p.errQ, w)))
+	return fmt.Sprintf("(%s or vector(0))", p.sumOf(p.errQ, w))
 }
 
 // totalRate is the SLI's events per second over w; empty without traffic.
 func (p *plan) totalRate(w time.Duration) string {
-	return sumOf(query(p.totalQ, w))
+	return p.sumOf(p.totalQ, w)
 }
 
-// sumOf aggregates a query into one series without labels, unless it is
-// already a sum without grouping.
-func sumOf(q string) string {
-	if expr, err := spec.ParseQuery(q); err == nil {
-		if agg, ok := expr.(*parser.AggregateExpr); ok && agg.Op == parser.SUM && len(agg.Grouping) == 0 && !agg.Without {
-			return q
-		}
+// sumOf aggregates the query template t over w into one series without
+// labels, unless it is already a sum without grouping.
+func (p *plan) sumOf(t string, w time.Duration) string {
+	q := query(t, w)
+	if p.plainSum[t] {
+		return q
 	}
 	return "sum(" + q + ")"
 }
@@ -219,7 +216,7 @@ func (b *builder) check(name, expr string) {
 
 func (b *builder) record(name, expr string) rule {
 	b.check(name, expr)
-	return rule{Record: name, Expr: expr, Labels: maps.Clone(b.labels)}
+	return rule{Record: name, Expr: expr, Labels: b.labels} // shared: no one writes to rule labels
 }
 
 func (b *builder) alert(name, expr string, forDur time.Duration, labels, annotations map[string]string) rule {
