@@ -14,31 +14,22 @@ import (
 // document first. It writes the scalars yaml.v3 writes plain or single-quoted
 // from their bytes, and asks yaml.v3 itself for every other scalar (numbers,
 // booleans, multi-line and non-ASCII text), once per distinct value. A map
-// key it cannot write as a simple key sets odd, and the caller encodes the
-// whole document with yaml.v3 instead.
+// key that is not short printable ASCII, or a value whose rendering holds a
+// line break other than '\n', sets odd: the caller then encodes the whole
+// document with yaml.v3 instead.
 type ruleWriter struct {
-	buf    []byte
-	quoted map[string]quotedScalar // yaml.v3's rendering of the scalars it was asked for
-	keys   []string                // scratch for sorting map keys
-	odd    bool                    // a key outside what the writer handles was met
-	// openEnded: the last scalar written was a block scalar keeping its
-	// trailing line breaks, after which yaml.v3 ends the document with "...".
-	openEnded bool
-	groupAt   int // indentation of the "- " of a group
-}
-
-// A quotedScalar is a scalar as yaml.v3 writes it as the value of a key at
-// column 0: its text without the key and without the last line break.
-type quotedScalar struct {
-	text      string
-	openEnded bool
+	buf     []byte
+	quoted  map[string]string // yaml.v3's rendering of the scalars it was asked for
+	keys    []string          // scratch for sorting map keys
+	odd     bool              // a key outside what the writer handles was met
+	groupAt int               // indentation of the "- " of a group
 }
 
 // newRuleWriter starts the document: the header comment and, for the
 // operator format, the resource around the groups. empty: there are no
 // groups. size is a guess of the document's length.
 func newRuleWriter(opts Options, empty bool, size int) *ruleWriter {
-	w := &ruleWriter{buf: make([]byte, 0, size), quoted: map[string]quotedScalar{}}
+	w := &ruleWriter{buf: make([]byte, 0, size), quoted: map[string]string{}}
 	w.buf = append(w.buf, header...)
 	w.groupAt = 2
 	if opts.Format == FormatPrometheusOperator {
@@ -68,7 +59,6 @@ func (w *ruleWriter) list(empty bool) {
 		w.buf = append(w.buf, " []"...)
 	}
 	w.buf = append(w.buf, '\n')
-	w.openEnded = false
 }
 
 // group writes one rule group.
@@ -119,13 +109,8 @@ func (w *ruleWriter) rule(n int, r rule) {
 	}
 }
 
-// finish ends the document and returns it.
-func (w *ruleWriter) finish() []byte {
-	if w.openEnded {
-		w.buf = append(w.buf, "...\n"...)
-	}
-	return w.buf
-}
+// finish returns the document.
+func (w *ruleWriter) finish() []byte { return w.buf }
 
 // field writes "key: value" on a line of its own at column n.
 func (w *ruleWriter) field(n int, key, value string) {
@@ -170,10 +155,9 @@ func (w *ruleWriter) key(k string) {
 	case style == styleSingle:
 		w.single(k)
 	default:
-		w.buf = append(w.buf, w.quote(k).text...)
+		w.buf = append(w.buf, w.quote(k)...)
 	}
 	w.buf = append(w.buf, ':')
-	w.openEnded = false
 }
 
 // scalar writes a value in a mapping at column n.
@@ -181,21 +165,18 @@ func (w *ruleWriter) scalar(n int, s string) {
 	switch asciiStyle(s) {
 	case stylePlain:
 		w.buf = append(w.buf, s...)
-		w.openEnded = false
 		return
 	case styleSingle:
 		w.single(s)
-		w.openEnded = false
 		return
 	}
-	q := w.quote(s)
-	if strings.ContainsAny(q.text, "\r\u0085\u2028\u2029") {
+	text := w.quote(s)
+	if strings.ContainsAny(text, "\r\u0085\u2028\u2029") {
 		// yaml.v3 also indents after these line breaks, inside quotes.
 		w.odd = true
 	}
 	// The lines after the first of a block scalar are indented relative
 	// to the mapping; yaml.v3 does not indent empty lines.
-	text := q.text
 	for {
 		i := strings.IndexByte(text, '\n')
 		if i < 0 {
@@ -208,7 +189,6 @@ func (w *ruleWriter) scalar(n int, s string) {
 		}
 	}
 	w.buf = append(w.buf, text...)
-	w.openEnded = q.openEnded
 }
 
 // single writes s single-quoted.
@@ -223,8 +203,9 @@ func (w *ruleWriter) single(s string) {
 	w.buf = append(w.buf, '\'')
 }
 
-// quote returns yaml.v3's rendering of s as a value, computing it once.
-func (w *ruleWriter) quote(s string) quotedScalar {
+// quote returns yaml.v3's rendering of s as the value of a key at column
+// 0, without the key and the last line break, computing it once.
+func (w *ruleWriter) quote(s string) string {
 	if q, ok := w.quoted[s]; ok {
 		return q
 	}
@@ -235,19 +216,14 @@ func (w *ruleWriter) quote(s string) quotedScalar {
 	if err == nil {
 		err = enc.Close()
 	}
-	out := b.String()
-	if err != nil || !strings.HasPrefix(out, "k: ") {
+	out, ok := strings.CutPrefix(b.String(), "k: ")
+	if err != nil || !ok {
 		// yaml.v3 encodes every string; should it ever refuse one, the
 		// document falls back to it, which reports the error.
 		w.odd = true
-		return quotedScalar{text: `""`}
+		return `""`
 	}
-	out = strings.TrimPrefix(out, "k: ")
-	q := quotedScalar{}
-	if trimmed, ok := strings.CutSuffix(out, "\n...\n"); ok {
-		out, q.openEnded = trimmed+"\n", true
-	}
-	q.text = strings.TrimSuffix(out, "\n")
+	q := strings.TrimSuffix(out, "\n")
 	w.quoted[s] = q
 	return q
 }

@@ -112,12 +112,12 @@ var awkward = []string{
 
 // TestRuleWriterWritesWhatYAMLEncoderWrites writes rules made of awkward
 // strings, at random, with the ruleWriter and with yaml.v3, and compares
-// the bytes: every scalar style in every position, keys in yaml.v3's order
-// and the document end after a block scalar that keeps its line breaks.
+// the bytes: every scalar style in every position, keys in yaml.v3's order,
+// documents ending in a block scalar that keeps its line breaks.
 func TestRuleWriterWritesWhatYAMLEncoderWrites(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	str := func() string { return awkward[r.IntN(len(awkward))] }
-	keyRunes := []rune("aAbZz_019_a1")
+	keyRunes := []rune("aAbZz_019_a1 :#-")
 	key := func() string {
 		var b strings.Builder
 		for range 1 + r.IntN(5) {
@@ -159,6 +159,11 @@ func TestRuleWriterWritesWhatYAMLEncoderWrites(t *testing.T) {
 				g.Rules = append(g.Rules, ru)
 			}
 			groups = append(groups, g)
+		}
+		if i%7 == 0 {
+			// A document ending in a block scalar that keeps its
+			// line breaks.
+			groups = append(groups, ruleGroup{Name: "g", Rules: []rule{{Expr: "x", Annotations: map[string]string{"z": "keep\n\n"}}}})
 		}
 		want, err := render(groups, opts)
 		if err != nil {
