@@ -115,8 +115,8 @@ func Generate(slos []spec.SLO, opts Options) (*Result, error) {
 
 // write builds the rules of each plan in turn and streams them out with a
 // ruleWriter, so that only one SLO's rules are in memory at a time. When
-// the writer meets a key it leaves to yaml.v3, the whole document is
-// encoded with yaml.v3 instead.
+// the writer meets a key or value it leaves to yaml.v3 (ruleWriter.odd),
+// the whole document is encoded with yaml.v3 instead.
 func write(plans []*plan, opts Options) ([]byte, error) {
 	w := newRuleWriter(opts, len(plans) == 0, len(plans)*bytesPerSLO)
 	for _, p := range plans {
