@@ -32,10 +32,10 @@ func BenchmarkGenerate1000SLOs(b *testing.B) {
 	}
 }
 
-// BenchmarkBaselineYAML1000SLOs is the baseline: encoding the same rules to
-// YAML without building, quoting or parsing any expression.
-func BenchmarkBaselineYAML1000SLOs(b *testing.B) {
-	plans, _, err := planAll(fleet(1000), Options{Method: MethodExact, Format: FormatRules})
+// fleetGroups returns the rule groups of fleet(n), built once.
+func fleetGroups(b *testing.B, n int) ([]ruleGroup, Options) {
+	opts, _ := Options{}.withDefaults()
+	plans, _, err := planAll(fleet(n), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,12 +47,35 @@ func BenchmarkBaselineYAML1000SLOs(b *testing.B) {
 		}
 		groups = append(groups, gs...)
 	}
-	opts, _ := Options{}.withDefaults()
+	return groups, opts
+}
+
+// BenchmarkBaselineYAML1000SLOs is the baseline of the writing step:
+// encoding the rules of 1,000 SLOs, already built and parsed, with yaml.v3.
+func BenchmarkBaselineYAML1000SLOs(b *testing.B) {
+	groups, opts := fleetGroups(b, 1000)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := render(groups, opts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkWrite1000SLOs writes the same rules with the ruleWriter, which
+// Generate streams them through.
+func BenchmarkWrite1000SLOs(b *testing.B) {
+	groups, opts := fleetGroups(b, 1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := newRuleWriter(opts, false, 1000*bytesPerSLO)
+		for _, g := range groups {
+			w.group(g)
+		}
+		if w.odd {
+			b.Fatal("the writer left the document to yaml.v3")
+		}
+		w.finish()
 	}
 }
 

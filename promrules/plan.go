@@ -41,8 +41,9 @@ type plan struct {
 	alertFor      time.Duration
 
 	kind                    sliKind
-	errQ, goodQ, totalQ, rQ string // normalized query templates
-	errSel, goodSel         string // canonical counter selectors, or ""
+	errQ, goodQ, totalQ, rQ string          // normalized query templates
+	plainSum                map[string]bool // templates that are a sum without grouping
+	errSel, goodSel         string          // canonical counter selectors, or ""
 	totalSel                string
 	alerting                spec.Alerting
 }
@@ -234,7 +235,10 @@ func (p *plan) parseSLI(sli spec.SLI, target Target) *fieldError {
 
 // compileQuery checks a query template with the spec's rules (the window
 // placeholder, PromQL giving an instant vector), the functions of the
-// target and the group labels, and returns it normalized.
+// target and the group labels, and returns it normalized. It notes in
+// p.plainSum whether the query is already a sum by the group labels (a
+// plain sum for an SLO with one budget), which does not depend on the
+// window.
 func (p *plan) compileQuery(field, text string, target Target) (string, *fieldError) {
 	if !utf8.ValidString(text) {
 		return "", bad(field, "is not valid UTF-8")
@@ -253,6 +257,11 @@ func (p *plan) compileQuery(field, text string, target Target) (string, *fieldEr
 	if err := p.checkKeepsGroups(field, expr); err != nil {
 		return "", err
 	}
+	if p.plainSum == nil {
+		p.plainSum = map[string]bool{}
+	}
+	agg, ok := expr.(*parser.AggregateExpr)
+	p.plainSum[t] = ok && agg.Op == parser.SUM && !agg.Without && slices.Equal(agg.Grouping, p.by)
 	return t, nil
 }
 

@@ -3,12 +3,9 @@ package promrules
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/spec"
@@ -44,16 +41,16 @@ func (p *plan) errorRate(w time.Duration) string {
 	total := p.totalRate(w)
 	switch {
 	case p.kind == kindGood && p.by == nil:
-		return fmt.Sprintf("clamp_min((%s or vector(0)) - (%s or vector(0)), 0)", total, p.sumOf(query(p.goodQ, w)))
+		return fmt.Sprintf("clamp_min((%s or vector(0)) - (%s or vector(0)), 0)", total, p.sumOf(p.goodQ, w))
 	case p.kind == kindGood:
-		return fmt.Sprintf("clamp_min(%s - (%s), 0)", total, p.orZero(p.sumOf(query(p.goodQ, w)), total))
+		return fmt.Sprintf("clamp_min(%s - (%s), 0)", total, p.orZero(p.sumOf(p.goodQ, w), total))
 	}
-	return "(" + p.orZero(p.sumOf(query(p.errQ, w)), total) + ")"
+	return "(" + p.orZero(p.sumOf(p.errQ, w), total) + ")"
 }
 
 // totalRate is the SLI's events per second over w; empty without traffic.
 func (p *plan) totalRate(w time.Duration) string {
-	return p.sumOf(query(p.totalQ, w))
+	return p.sumOf(p.totalQ, w)
 }
 
 // agg applies the aggregation op to q, by the group labels of a grouped
@@ -65,13 +62,13 @@ func (p *plan) agg(op, q string) string {
 	return op + " by (" + strings.Join(p.by, ", ") + ") (" + q + ")"
 }
 
-// sumOf sums a query into one series per group (one series without labels
-// for an SLO with one budget), unless it is already such a sum.
-func (p *plan) sumOf(q string) string {
-	if expr, err := spec.ParseQuery(q); err == nil {
-		if agg, ok := expr.(*parser.AggregateExpr); ok && agg.Op == parser.SUM && !agg.Without && slices.Equal(agg.Grouping, p.by) {
-			return q
-		}
+// sumOf aggregates the query template t over w into one series per group
+// (one series without labels for an SLO with one budget), unless it is
+// already such a sum.
+func (p *plan) sumOf(t string, w time.Duration) string {
+	q := query(t, w)
+	if p.plainSum[t] {
+		return q
 	}
 	return p.agg("sum", q)
 }
@@ -333,7 +330,7 @@ func (b *builder) check(name, expr string) {
 
 func (b *builder) record(name, expr string) rule {
 	b.check(name, expr)
-	return rule{Record: name, Expr: expr, Labels: maps.Clone(b.labels)}
+	return rule{Record: name, Expr: expr, Labels: b.labels} // shared: no one writes to rule labels
 }
 
 func (b *builder) alert(name, expr string, forDur time.Duration, labels, annotations map[string]string) rule {
