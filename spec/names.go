@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/slo-budget-tracker/slo"
 )
 
 // The naming rules of the generated rules, in one place: the loader and
@@ -84,15 +86,17 @@ func validName(s string, maxLen int, colon bool) bool {
 }
 
 // CheckGroupBy returns an error when by is not a usable group_by list: it
-// must not be empty, and every name must pass CheckLabelName (valid, not
-// reserved) and appear once. The index is the offending name's, or -1
+// must not be empty, and every name must be a label a tracker family may
+// use (slo.CheckGroupLabel: valid, and not one the generated rules or the
+// exported series set, which CheckLabelName's reserved names are part of)
+// and appear once. The index is the offending name's, or -1
 // when the problem is the list itself.
 func CheckGroupBy(by []string) (int, error) {
 	if len(by) == 0 {
 		return -1, fmt.Errorf("is empty; give the labels to group by, like [route], or leave group_by out")
 	}
 	for i, name := range by {
-		if err := CheckLabelName(name, false); err != nil {
+		if err := slo.CheckGroupLabel(name); err != nil {
 			return i, err
 		}
 		if slices.Index(by, name) < i {

@@ -289,13 +289,21 @@ func (d *decoder) document(file *File, openslo *openSLODocs, root *yaml.Node, pa
 	}
 }
 
-// Define defines a tracker for every SLO of f in r, with opts. It stops at
-// nothing: every SLO that can be defined is, and the errors of the others
-// (a name already defined, say) are returned joined.
+// Define defines a tracker for every SLO of f in r, with opts: a family of
+// trackers, one per value of its group labels (slo.Registry.DefineFamily),
+// for an SLO with group_by. It stops at nothing: every SLO that can be
+// defined is, and the errors of the others (a name already defined, say)
+// are returned joined.
 func (f *File) Define(r *slo.Registry, opts ...slo.Option) error {
 	var errs []error
 	for _, s := range f.SLOs {
-		if _, err := r.Define(s.Objective, opts...); err != nil {
+		var err error
+		if s.GroupBy != nil {
+			_, err = r.DefineFamily(s.Objective, s.GroupBy, slo.WithTrackerOptions(opts...))
+		} else {
+			_, err = r.Define(s.Objective, opts...)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d: slo %q: %w", f.Path, s.Line, s.Objective.Name, err))
 		}
 	}
