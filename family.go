@@ -340,14 +340,7 @@ func compareLabels(names []string, a, b map[string]string) int {
 
 // Snapshots returns a snapshot of every member, in the order of
 // [Family.Members].
-func (f *Family) Snapshots() []Snapshot {
-	ts := f.Members()
-	snaps := make([]Snapshot, len(ts))
-	for i, t := range ts {
-		snaps[i] = t.Snapshot()
-	}
-	return snaps
-}
+func (f *Family) Snapshots() []Snapshot { return snapshots(f.Members()) }
 
 // Close closes every member, saving their state to their stores, and
 // returns their errors joined. A member made after Close is closed by the

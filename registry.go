@@ -136,8 +136,10 @@ func (r *Registry) Trackers() []*Tracker {
 
 // SnapshotAll returns a snapshot of every objective, family members
 // included, in the order of [Registry.Trackers].
-func (r *Registry) SnapshotAll() []Snapshot {
-	ts := r.Trackers()
+func (r *Registry) SnapshotAll() []Snapshot { return snapshots(r.Trackers()) }
+
+// snapshots returns a snapshot of each tracker of ts, in order.
+func snapshots(ts []*Tracker) []Snapshot {
 	snaps := make([]Snapshot, len(ts))
 	for i, t := range ts {
 		snaps[i] = t.Snapshot()
