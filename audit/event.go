@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
-	"github.com/slo-budget-tracker/slo/sloprom"
+	"github.com/slo-budget-tracker/slo/internal/series"
 )
 
 // A Kind names what happened to an objective.
@@ -113,8 +113,8 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	if p.Tier != nil {
 		w.Payload.Severity = string(p.Tier.Severity)
-		w.Payload.LongWindow = sloprom.FormatDuration(p.Tier.LongWindow)
-		w.Payload.ShortWindow = sloprom.FormatDuration(p.Tier.ShortWindow)
+		w.Payload.LongWindow = series.FormatDuration(p.Tier.LongWindow)
+		w.Payload.ShortWindow = series.FormatDuration(p.Tier.ShortWindow)
 	}
 	return json.Marshal(w)
 }

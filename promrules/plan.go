@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/slo-budget-tracker/slo"
-	"github.com/slo-budget-tracker/slo/sloprom"
+	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -317,7 +317,7 @@ func selector(name string, labels map[string]string) string {
 // promDuration spells d as the rules name windows: in the largest unit
 // that divides it (5m, 1h, 30d, 84m), the spelling of package sloprom, so
 // that alert labels match the collector's.
-func promDuration(d time.Duration) string { return sloprom.FormatDuration(d) }
+func promDuration(d time.Duration) string { return series.FormatDuration(d) }
 
 // promRange spells d as a PromQL range: any duration, compound.
 func promRange(d time.Duration) string { return model.Duration(d).String() }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
-	"github.com/slo-budget-tracker/slo/sloprom"
+	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -135,7 +135,7 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 	rep := budgetReport{
 		Objective:     formatPercent(target),
 		Target:        target,
-		Window:        sloprom.FormatDuration(window),
+		Window:        series.FormatDuration(window),
 		WindowSeconds: window.Seconds(),
 		ErrorBudget:   spec.RoundFloat(budget),
 		RatePerSecond: perSecond,
@@ -150,7 +150,7 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 	for i, p := range periods {
 		outage := durationOf(budget * float64(p))
 		bp := budgetPeriod{
-			Period: sloprom.FormatDuration(p), PeriodSeconds: p.Seconds(), IsWindow: i == 0,
+			Period: series.FormatDuration(p), PeriodSeconds: p.Seconds(), IsWindow: i == 0,
 			Outage: formatShort(outage), OutageSeconds: outage.Seconds(),
 		}
 		if perSecond != nil {
@@ -178,12 +178,12 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 	if outage := durationOf(budget * float64(window)); outage < time.Minute {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
 			"the whole budget is %s of full outage per %s: it is gone before anyone can react, and a page tier fires only after it is; consider a lower objective",
-			formatShort(outage), sloprom.FormatDuration(window)))
+			formatShort(outage), series.FormatDuration(window)))
 	}
 	if perSecond != nil {
 		if n := budget * *perSecond * window.Seconds(); n < 1 {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
-				"at %g events/s the budget allows %.3g failed events per %s: a single failure breaks the objective", *perSecond, n, sloprom.FormatDuration(window)))
+				"at %g events/s the budget allows %.3g failed events per %s: a single failure breaks the objective", *perSecond, n, series.FormatDuration(window)))
 		}
 	}
 	return rep
@@ -296,7 +296,7 @@ func durationOf(ns float64) time.Duration {
 
 // formatShort writes a duration for people, as days and Go units, rounded
 // to keep three or four significant figures: 43m12s, 2d2h, 3.6s, 259ms.
-// Windows and tiers, which Prometheus reads too, use sloprom.FormatDuration.
+// Windows and tiers, which Prometheus reads too, use series.FormatDuration.
 func formatShort(d time.Duration) string {
 	switch {
 	case d >= 24*time.Hour:

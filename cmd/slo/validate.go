@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/promrules"
-	"github.com/slo-budget-tracker/slo/sloprom"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -106,7 +106,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 				sli += " by " + strings.Join(s.GroupBy, ", ")
 			}
 			fmt.Fprintf(stdout, "  %-32s %-12s %s over %s, SLI %s (%s)\n", s.Objective.Name, s.Service,
-				formatPercent(o.Target), sloprom.FormatDuration(o.Window), sli, s.Format)
+				formatPercent(o.Target), series.FormatDuration(o.Window), sli, s.Format)
 		}
 	}
 	warnings, err := promrules.Check(slos, promrules.Options{Target: promrules.Target(*target)})
@@ -143,5 +143,5 @@ func tierWarnings(target float64, tiers []slo.AlertTier) []string {
 
 // tierName names a tier like "page 1h/5m x14.4".
 func tierName(t slo.AlertTier) string {
-	return fmt.Sprintf("%s %s/%s x%g", t.Severity, sloprom.FormatDuration(t.LongWindow), sloprom.FormatDuration(t.ShortWindow), t.Factor)
+	return fmt.Sprintf("%s %s/%s x%g", t.Severity, series.FormatDuration(t.LongWindow), series.FormatDuration(t.ShortWindow), t.Factor)
 }
