@@ -2,6 +2,7 @@ package slohttp
 
 import (
 	"cmp"
+	"context"
 	"embed"
 	"io/fs"
 	"net/http"
@@ -69,7 +70,7 @@ type chart struct {
 }
 
 // DashboardHandler returns a handler serving a self-contained dashboard of
-// every objective of reg: budget remaining, a burn-down chart of the window
+// every objective of src (usually a *slo.Registry; any slo.Source serves): budget remaining, a burn-down chart of the window
 // drawn from the tracker's own buckets, burn rate per window against the
 // threshold, alert tiers, time to exhaustion and success ratio against
 // target. The members of a family (see slo.Family) are grouped under the
@@ -84,7 +85,12 @@ type chart struct {
 //
 // It serves the page at "/", its assets, and the data at "/data.json";
 // the page requests them with relative URLs, so any prefix works.
-func DashboardHandler(reg *slo.Registry, opts ...DashboardOption) http.Handler {
+//
+// The burn-down chart and descriptions need the trackers themselves: a
+// source that lists them (as *slo.Registry does, with Trackers) gets them;
+// another source shows its snapshots without a chart. When src fails,
+// "data.json" answers 503 Service Unavailable with the error.
+func DashboardHandler(src slo.Source, opts ...DashboardOption) http.Handler {
 	cfg := dashboardConfig{title: "SLO error budgets"}
 	for _, opt := range opts {
 		opt(&cfg)
@@ -103,7 +109,13 @@ func DashboardHandler(reg *slo.Registry, opts ...DashboardOption) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:")
 		if path.Base(r.URL.Path) == "data.json" {
-			serveJSON(w, r, newDashboardData(reg, cfg))
+			d, err := newDashboardData(r.Context(), src, cfg)
+			if err != nil {
+				w.Header().Set("Cache-Control", "no-store")
+				http.Error(w, "reading the SLOs: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			serveJSON(w, r, d)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-cache")
@@ -111,21 +123,42 @@ func DashboardHandler(reg *slo.Registry, opts ...DashboardOption) http.Handler {
 	})
 }
 
-func newDashboardData(reg *slo.Registry, cfg dashboardConfig) dashboardData {
+// trackerLister is a source whose trackers the dashboard can read for
+// their history and descriptions; *slo.Registry is one.
+type trackerLister interface {
+	Trackers() []*slo.Tracker
+}
+
+func newDashboardData(ctx context.Context, src slo.Source, cfg dashboardConfig) (dashboardData, error) {
 	d := dashboardData{Title: cfg.title, Time: time.Now().UTC(), Actions: cfg.actions, SLOs: []dashboardSLO{}}
 	if d.Actions == nil {
 		d.Actions = []DashboardAction{}
 	}
-	if reg == nil {
-		return d
+	switch l := src.(type) {
+	case nil:
+		return d, nil
+	case *slo.Registry:
+		if l == nil {
+			return d, nil
+		}
 	}
-	for _, t := range reg.Trackers() {
-		s := t.Snapshot()
-		d.SLOs = append(d.SLOs, dashboardSLO{
-			Snapshot:    NewSnapshot(s),
-			Description: t.Objective().Description,
-			History:     burnDown(t.History(), s.Target),
-		})
+	if l, ok := src.(trackerLister); ok {
+		for _, t := range l.Trackers() {
+			s := t.Snapshot()
+			d.SLOs = append(d.SLOs, dashboardSLO{
+				Snapshot:    NewSnapshot(s),
+				Description: t.Objective().Description,
+				History:     burnDown(t.History(), s.Target),
+			})
+		}
+	} else {
+		snaps, err := src.Snapshots(ctx)
+		if err != nil {
+			return d, err
+		}
+		for _, s := range snaps {
+			d.SLOs = append(d.SLOs, dashboardSLO{Snapshot: NewSnapshot(s), History: burnDown(nil, s.Target)})
+		}
 	}
 	// Objective names are unique, a family's members share theirs and
 	// follow one another: within a family, the worst budget comes first.
@@ -135,7 +168,7 @@ func newDashboardData(reg *slo.Registry, cfg dashboardConfig) dashboardData {
 		}
 		return cmp.Compare(a.ErrorBudgetRemaining, b.ErrorBudgetRemaining)
 	})
-	return d
+	return d, nil
 }
 
 // burnDown turns the window's buckets into the budget remaining after each

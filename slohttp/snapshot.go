@@ -146,11 +146,15 @@ func finite(x float64) float64 {
 }
 
 // SnapshotHandler returns a handler that serves a snapshot of every
-// objective of reg as a JSON Report (see the package documentation for the
-// format). It answers GET and HEAD; other methods get 405 Method Not
-// Allowed. The snapshot is taken when the request arrives; responses are
-// marked not to be cached. A nil reg serves an empty report.
-func SnapshotHandler(reg *slo.Registry) http.Handler {
+// objective of src as a JSON Report (see the package documentation for the
+// format). src is usually a *slo.Registry; any slo.Source serves (a Redis
+// fleet, Prometheus). It answers GET and HEAD; other methods get 405 Method
+// Not Allowed. The snapshot is taken when the request arrives, with the
+// request's context; responses are marked not to be cached. When src
+// fails, the handler answers 503 Service Unavailable with the error, so a
+// release gate never mistakes an unreadable fleet for a healthy one. A nil
+// src serves an empty report.
+func SnapshotHandler(src slo.Source) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -158,8 +162,13 @@ func SnapshotHandler(reg *slo.Registry) http.Handler {
 			return
 		}
 		var snaps []slo.Snapshot
-		if reg != nil {
-			snaps = reg.SnapshotAll()
+		if src != nil {
+			var err error
+			if snaps, err = src.Snapshots(r.Context()); err != nil {
+				w.Header().Set("Cache-Control", "no-store")
+				http.Error(w, "reading the SLOs: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		serveJSON(w, r, NewReport(snaps))
 	})
