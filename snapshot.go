@@ -15,6 +15,8 @@ const Forever = time.Duration(math.MaxInt64)
 // 1, the budget untouched and every burn rate 0.
 type Snapshot struct {
 	Name string
+	// Description is the objective's description.
+	Description string
 	// Labels holds a family member's labels (see [Family]); nil for a
 	// tracker of its own.
 	Labels map[string]string
@@ -129,6 +131,7 @@ func newSnapshot(o Objective, budget float64, at time.Time, v view) Snapshot {
 	w := v.window[o.Window]
 	s := Snapshot{
 		Name:              o.Name,
+		Description:       o.Description,
 		Target:            o.Target,
 		Window:            o.Window,
 		Time:              at,

@@ -26,4 +26,37 @@ func (r *Registry) Snapshots(context.Context) ([]Snapshot, error) {
 	return r.SnapshotAll(), nil
 }
 
-var _ Source = (*Registry)(nil)
+// A Chart is an objective's snapshot with the buckets of its window,
+// oldest first: what a burn-down chart is drawn from.
+type Chart struct {
+	Snapshot Snapshot
+	History  []Bucket
+}
+
+// A HistorySource is a [Source] that also has each objective's window
+// bucket by bucket. The dashboard draws its burn-down charts from it and
+// shows a plain Source's snapshots without charts.
+type HistorySource interface {
+	Source
+	// Charts returns the snapshot and history of every objective, in
+	// the order of Snapshots, in one call (one query per metric, never
+	// one per objective, for a remote source).
+	Charts(ctx context.Context) ([]Chart, error)
+}
+
+// Charts returns the snapshot and window history of every tracker of r,
+// in the order of [Registry.Trackers]; it never fails. A nil Registry has
+// no objectives.
+func (r *Registry) Charts(context.Context) ([]Chart, error) {
+	if r == nil {
+		return nil, nil
+	}
+	ts := r.Trackers()
+	out := make([]Chart, len(ts))
+	for i, t := range ts {
+		out[i] = Chart{Snapshot: t.Snapshot(), History: t.History()}
+	}
+	return out, nil
+}
+
+var _ HistorySource = (*Registry)(nil)

@@ -123,33 +123,19 @@ func DashboardHandler(src slo.Source, opts ...DashboardOption) http.Handler {
 	})
 }
 
-// trackerLister is a source whose trackers the dashboard can read for
-// their history and descriptions; *slo.Registry is one.
-type trackerLister interface {
-	Trackers() []*slo.Tracker
-}
-
 func newDashboardData(ctx context.Context, src slo.Source, cfg dashboardConfig) (dashboardData, error) {
 	d := dashboardData{Title: cfg.title, Time: time.Now().UTC(), Actions: cfg.actions, SLOs: []dashboardSLO{}}
 	if d.Actions == nil {
 		d.Actions = []DashboardAction{}
 	}
-	switch l := src.(type) {
-	case nil:
+	if src == nil {
 		return d, nil
-	case *slo.Registry:
-		if l == nil {
-			return d, nil
-		}
 	}
-	if l, ok := src.(trackerLister); ok {
-		for _, t := range l.Trackers() {
-			s := t.Snapshot()
-			d.SLOs = append(d.SLOs, dashboardSLO{
-				Snapshot:    NewSnapshot(s),
-				Description: t.Objective().Description,
-				History:     burnDown(t.History(), s.Target),
-			})
+	var charts []slo.Chart
+	if h, ok := src.(slo.HistorySource); ok {
+		var err error
+		if charts, err = h.Charts(ctx); err != nil {
+			return d, err
 		}
 	} else {
 		snaps, err := src.Snapshots(ctx)
@@ -157,8 +143,15 @@ func newDashboardData(ctx context.Context, src slo.Source, cfg dashboardConfig) 
 			return d, err
 		}
 		for _, s := range snaps {
-			d.SLOs = append(d.SLOs, dashboardSLO{Snapshot: NewSnapshot(s), History: burnDown(nil, s.Target)})
+			charts = append(charts, slo.Chart{Snapshot: s})
 		}
+	}
+	for _, c := range charts {
+		d.SLOs = append(d.SLOs, dashboardSLO{
+			Snapshot:    NewSnapshot(c.Snapshot),
+			Description: c.Snapshot.Description,
+			History:     burnDown(c.History, c.Snapshot.Target),
+		})
 	}
 	// Objective names are unique, a family's members share theirs and
 	// follow one another: within a family, the worst budget comes first.
