@@ -20,6 +20,16 @@ type Snapshot struct {
 	// Labels holds a family member's labels (see [Family]); nil for a
 	// tracker of its own.
 	Labels map[string]string
+	// Service names the service the objective belongs to, when the
+	// source knows it (a fleet read from Prometheus); "" otherwise.
+	Service string
+	// NoData reports that the source has nothing to measure the objective
+	// with yet (its series not recorded, no traffic): the other fields then
+	// hold the values of an objective without events (the whole budget, no
+	// burn), and a view says "no data yet" rather than show them. A tracker's
+	// snapshot never sets it: a tracker without events has its whole
+	// budget.
+	NoData bool
 	Target float64
 	Window time.Duration
 	Time   time.Time // when the snapshot was taken
@@ -91,10 +101,13 @@ type TierState struct {
 	Firing bool
 }
 
-// IsBudgetExhausted reports whether the error budget is spent: events
-// were recorded and ErrorBudgetRemaining is at or below 0.
+// IsBudgetExhausted reports whether the error budget is spent: failures
+// burned it (BurnRate is above 0) and ErrorBudgetRemaining is at or below
+// 0. A tracker's budget burns only with events; a source reading ratios
+// (Prometheus) knows it burned without counting events. A snapshot with
+// NoData, or the zero Snapshot, is not exhausted.
 func (s Snapshot) IsBudgetExhausted() bool {
-	return s.Total > 0 && s.ErrorBudgetRemaining <= 0
+	return !s.NoData && s.BurnRate > 0 && s.ErrorBudgetRemaining <= 0
 }
 
 // BurnRateAlerts returns one alert per burn-rate sample at or above the

@@ -26,17 +26,24 @@ type Snapshot struct {
 	Name string `json:"name"`
 	// Labels holds the labels of a member of an slo.Family, e.g.
 	// {"route": "POST /checkout"}; absent for an objective of its own.
-	Labels               map[string]string `json:"labels,omitempty"`
-	Target               float64           `json:"target"`
-	WindowSeconds        float64           `json:"window_seconds"`
-	Time                 time.Time         `json:"time"`
-	Total                uint64            `json:"total"`
-	Failures             uint64            `json:"failures"`
-	SuccessRatio         float64           `json:"success_ratio"`
-	ErrorBudgetRemaining float64           `json:"error_budget_remaining"`
-	BurnRate             float64           `json:"burn_rate"`
-	Breached             bool              `json:"breached"`
-	IsBudgetExhausted    bool              `json:"is_budget_exhausted"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// Service names the objective's service when the source knows it (a
+	// fleet read from Prometheus); absent otherwise.
+	Service string `json:"service,omitempty"`
+	// NoData is true while the source has nothing to measure the
+	// objective with yet; the numbers are then those of an objective
+	// without events. Absent otherwise.
+	NoData               bool      `json:"no_data,omitempty"`
+	Target               float64   `json:"target"`
+	WindowSeconds        float64   `json:"window_seconds"`
+	Time                 time.Time `json:"time"`
+	Total                uint64    `json:"total"`
+	Failures             uint64    `json:"failures"`
+	SuccessRatio         float64   `json:"success_ratio"`
+	ErrorBudgetRemaining float64   `json:"error_budget_remaining"`
+	BurnRate             float64   `json:"burn_rate"`
+	Breached             bool      `json:"breached"`
+	IsBudgetExhausted    bool      `json:"is_budget_exhausted"`
 	// TimeToExhaustionSeconds is how long the remaining budget lasts at the
 	// pace of the first burn-rate window; nil (JSON null) when nothing is
 	// burning, 0 when the budget is spent.
@@ -87,6 +94,8 @@ func NewSnapshot(s slo.Snapshot) Snapshot {
 	out := Snapshot{
 		Name:                 s.Name,
 		Labels:               s.Labels,
+		Service:              s.Service,
+		NoData:               s.NoData,
 		Target:               finite(s.Target),
 		WindowSeconds:        s.Window.Seconds(),
 		Time:                 s.Time,
