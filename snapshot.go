@@ -252,3 +252,12 @@ func AlertThreshold(factor float64) float64 {
 func atLeast(x, y float64) bool {
 	return x >= AlertThreshold(y)
 }
+
+// TimeToExhaustion returns how long a remaining share of the budget of a
+// window lasts when burning at burnRate: remaining * window / burnRate, 0
+// when the budget is spent and [Forever] when nothing burns. It is
+// [Snapshot.TimeToExhaustion]'s formula, for sources that read the
+// remaining budget and burn rate rather than count events.
+func TimeToExhaustion(remaining float64, window time.Duration, burnRate float64) time.Duration {
+	return timeToExhaustion(remaining, window, burnRate)
+}

@@ -1,0 +1,280 @@
+package promsource_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/promtest"
+	"github.com/slo-budget-tracker/slo/promsource"
+	"github.com/slo-budget-tracker/slo/spec"
+)
+
+// fixture writes the series `slo generate`'s rules record for a fleet of
+// SLOs, as a Prometheus server would hold them at the instant at.
+type fixture struct {
+	at     time.Time
+	series []promtest.Series
+}
+
+func newFixture() *fixture {
+	now := time.Now().Add(-time.Hour).Truncate(time.Hour)
+	return &fixture{at: now}
+}
+
+// gauge adds a series holding v every minute of the last 10 minutes.
+func (f *fixture) gauge(name string, labels map[string]string, v float64) {
+	s := promtest.Series{Name: name, Labels: labels}
+	for at := f.at.Add(-10 * time.Minute); !at.After(f.at); at = at.Add(time.Minute) {
+		s.Samples = append(s.Samples, promtest.Sample{At: at, Value: v})
+	}
+	f.series = append(f.series, s)
+}
+
+// meta adds the target, budget and window of an SLO.
+func (f *fixture) meta(labels map[string]string, target float64, window time.Duration) {
+	f.gauge("slo:objective:ratio", labels, target)
+	f.gauge("slo:error_budget:ratio", labels, 1-target)
+	f.gauge("slo:window:seconds", labels, window.Seconds())
+}
+
+// budget adds what the rules record for one budget (an SLO, or a member
+// of a grouped one) of a 1h window on a 5m grid: every grid step total
+// events of which bad failed, the remaining budget, the window's burn
+// rate and the ratios of the 5m and 1h windows.
+func (f *fixture) budget(labels map[string]string, target float64, total, bad float64) {
+	errs := promtest.Series{Name: "slo:sli_errors:increase5m", Labels: labels}
+	tot := promtest.Series{Name: "slo:sli_total:increase5m", Labels: labels}
+	for at := f.at.Add(-2 * time.Hour); !at.After(f.at); at = at.Add(5 * time.Minute) {
+		errs.Samples = append(errs.Samples, promtest.Sample{At: at, Value: bad})
+		tot.Samples = append(tot.Samples, promtest.Sample{At: at, Value: total})
+	}
+	f.series = append(f.series, errs, tot)
+	ratio := 0.0
+	if total > 0 {
+		ratio = bad / total
+	}
+	burn := ratio / (1 - target)
+	f.gauge("slo:error_budget_remaining:ratio", labels, 1-burn)
+	f.gauge("slo:burn_rate:ratio_window", labels, burn)
+	f.gauge("slo:sli_error:ratio_rate5m", labels, ratio)
+	f.gauge("slo:sli_error:ratio_rate1h", labels, ratio)
+}
+
+func with(base map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// The fleet of the tests: an SLO burning three quarters of its budget, a
+// grouped SLO with a spent member whose page alert fires, an SLO whose
+// window group has not run yet, and an SLO without traffic.
+func fleetFixture() *fixture {
+	f := newFixture()
+	pay := map[string]string{"slo": "pay", "service": "checkout"}
+	f.meta(pay, 0.99, time.Hour)
+	f.budget(pay, 0.99, 400, 3) // 36 of 4,800 fail: 75% of the budget spent
+
+	query := map[string]string{"slo": "query", "service": "search"}
+	f.meta(query, 0.9, time.Hour)
+	f.budget(with(query, "route", "/a"), 0.9, 100, 1) // 10% spent
+	f.budget(with(query, "route", "/b"), 0.9, 100, 15)
+	f.gauge("ALERTS", with(query, "route", "/b", "alertname", "SLOErrorBudgetBurn", "alertstate", "firing", "severity", "page", "long_window", "1h", "short_window", "5m"), 1)
+
+	f.meta(map[string]string{"slo": "fresh", "service": "search"}, 0.999, time.Hour)
+
+	idle := map[string]string{"slo": "idle", "service": "checkout"}
+	f.meta(idle, 0.99, time.Hour)
+	f.budget(idle, 0.99, 0, 0)
+	return f
+}
+
+// countingClient counts the requests it sends.
+func countingClient(n *atomic.Int64) *http.Client {
+	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		n.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func summary(snaps []slo.Snapshot) string {
+	var lines []string
+	for _, s := range snaps {
+		line := fmt.Sprintf("%s/%s %v remaining=%.2f total=%d failures=%d nodata=%v exhausted=%v", s.Service, s.Name, s.Labels, s.ErrorBudgetRemaining, s.Total, s.Failures, s.NoData, s.IsBudgetExhausted())
+		for _, b := range s.BurnRates {
+			line += fmt.Sprintf(" burn%v=%.2f", b.Window, b.BurnRate)
+		}
+		for _, t := range s.Tiers {
+			line += fmt.Sprintf(" tier(%s %v/%v x%g firing=%v)", t.Severity, t.LongWindow, t.ShortWindow, t.Factor, t.Firing)
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestSourceReadsTheFleet(t *testing.T) {
+	f := fleetFixture()
+	prom := promtest.Start(t, f.series)
+	ctx := context.Background()
+
+	t.Run("discovered", func(t *testing.T) {
+		var queries atomic.Int64
+		src, err := promsource.New(prom.URL, promsource.Options{Now: func() time.Time { return f.at }, Client: countingClient(&queries)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps, err := src.Snapshots(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Join([]string{
+			"checkout/idle map[] remaining=1.00 total=0 failures=0 nodata=true exhausted=false burn5m0s=0.00 burn1h0m0s=0.00",
+			"checkout/pay map[] remaining=0.25 total=4800 failures=36 nodata=false exhausted=false burn5m0s=0.75 burn1h0m0s=0.75",
+			"search/fresh map[] remaining=1.00 total=0 failures=0 nodata=true exhausted=false",
+			"search/query map[route:/a] remaining=0.90 total=1200 failures=12 nodata=false exhausted=false burn5m0s=0.10 burn1h0m0s=0.10",
+			"search/query map[route:/b] remaining=-0.50 total=1200 failures=180 nodata=false exhausted=true burn5m0s=1.50 burn1h0m0s=1.50 tier(page 1h0m0s/5m0s x0 firing=true)",
+		}, "\n")
+		if got := summary(snaps); got != want {
+			t.Errorf("snapshots:\n%s\nwant:\n%s", got, want)
+		}
+		// 5 instant queries and the events of the one window, for every SLO.
+		if n := queries.Load(); n != 7 {
+			t.Errorf("Snapshots sent %d queries, want 7", n)
+		}
+		queries.Store(0)
+		charts, err := src.Charts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := queries.Load(); n != 9 {
+			t.Errorf("Charts sent %d queries, want 9", n)
+		}
+		for _, c := range charts {
+			var bad uint64
+			for _, b := range c.History {
+				bad += b.Bad
+			}
+			if c.Snapshot.NoData != (bad == 0) && c.Snapshot.Name != "idle" {
+				t.Errorf("%s%v: %d buckets holding %d failures", c.Snapshot.Name, c.Snapshot.Labels, len(c.History), bad)
+			}
+			if c.Snapshot.Name == "pay" && (len(c.History) != 120 || bad != 36) {
+				t.Errorf("pay: %d buckets holding %d failures; want 120 holding the window's 36", len(c.History), bad)
+			}
+		}
+	})
+
+	t.Run("specs", func(t *testing.T) {
+		file, err := spec.LoadBytes("fleet.yaml", []byte(`version: slo/v1
+service: checkout
+window: 1h
+slos:
+  - name: pay
+    description: Payments succeed.
+    objective: 99%
+    sli:
+      in_process: {}
+    alerting:
+      tiers:
+        - {severity: page, long_window: 1h, short_window: 5m, factor: 14.4}
+  - name: refund
+    objective: 99%
+    sli:
+      in_process: {}
+---
+version: slo/v1
+service: search
+window: 1h
+slos:
+  - name: query
+    objective: 90%
+    group_by: [route]
+    sli:
+      in_process: {}
+    alerting:
+      tiers:
+        - {severity: page, long_window: 1h, short_window: 5m, factor: 1.2}
+        - {severity: ticket, long_window: 1h, short_window: 5m, factor: 1}
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := promsource.New(prom.URL, promsource.Options{SLOs: file.SLOs, Now: func() time.Time { return f.at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps, err := src.Snapshots(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Join([]string{
+			"checkout/pay map[] remaining=0.25 total=4800 failures=36 nodata=false exhausted=false burn5m0s=0.75 burn1h0m0s=0.75 tier(page 1h0m0s/5m0s x14.4 firing=false)",
+			"checkout/refund map[] remaining=1.00 total=0 failures=0 nodata=true exhausted=false" + defaultTiers(),
+			"search/query map[route:/a] remaining=0.90 total=1200 failures=12 nodata=false exhausted=false burn5m0s=0.10 burn1h0m0s=0.10 tier(page 1h0m0s/5m0s x1.2 firing=false) tier(ticket 1h0m0s/5m0s x1 firing=false)",
+			"search/query map[route:/b] remaining=-0.50 total=1200 failures=180 nodata=false exhausted=true burn5m0s=1.50 burn1h0m0s=1.50 tier(page 1h0m0s/5m0s x1.2 firing=true) tier(ticket 1h0m0s/5m0s x1 firing=false)",
+		}, "\n")
+		if got := summary(snaps); got != want {
+			t.Errorf("snapshots:\n%s\nwant:\n%s", got, want)
+		}
+		if snaps[0].Description != "Payments succeed." {
+			t.Errorf("pay's description %q", snaps[0].Description)
+		}
+	})
+
+	t.Run("down", func(t *testing.T) {
+		src, err := promsource.New(prom.URL, promsource.Options{Now: func() time.Time { return f.at }, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prom.Stop()
+		if _, err := src.Snapshots(ctx); err == nil || !strings.Contains(err.Error(), prom.URL) {
+			t.Errorf("Snapshots with Prometheus down: %v; want an error naming %s", err, prom.URL)
+		}
+		if _, err := src.Charts(ctx); err == nil {
+			t.Error("Charts with Prometheus down: no error")
+		}
+		prom.Start()
+		if snaps, err := src.Snapshots(ctx); err != nil || len(snaps) != 5 {
+			t.Errorf("Snapshots with Prometheus back: %d snapshots, %v", len(snaps), err)
+		}
+	})
+}
+
+// defaultTiers is how summary spells the default tiers of a 1h SLO with
+// no data.
+func defaultTiers() string {
+	o := slo.Objective{Name: "x", Target: 0.99, Window: time.Hour}.WithDefaults()
+	var s string
+	for _, t := range o.Tiers {
+		s += fmt.Sprintf(" tier(%s %v/%v x%g firing=false)", t.Severity, t.LongWindow, t.ShortWindow, t.Factor)
+	}
+	return s
+}
+
+func TestNewRejectsBadInput(t *testing.T) {
+	for _, u := range []string{"", "prometheus:9090", "ftp://x", "http://"} {
+		if _, err := promsource.New(u, promsource.Options{}); err == nil {
+			t.Errorf("New(%q): no error", u)
+		}
+	}
+	if _, err := promsource.New("http://p:9090", promsource.Options{Timeout: -time.Second}); err == nil {
+		t.Error("a negative timeout: no error")
+	}
+	if _, err := promsource.New("http://p:9090", promsource.Options{SLOs: []spec.SLO{{Objective: slo.Objective{Name: "a", Target: 0.99, Window: time.Hour}}}}); err == nil || !strings.Contains(err.Error(), "service") {
+		t.Errorf("an SLO without service: %v", err)
+	}
+}
