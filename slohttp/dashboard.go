@@ -5,6 +5,7 @@ import (
 	"context"
 	"embed"
 	"io/fs"
+	"math"
 	"net/http"
 	"path"
 	"slices"
@@ -73,8 +74,13 @@ type chart struct {
 // every objective of src (usually a *slo.Registry; any slo.Source serves): budget remaining, a burn-down chart of the window
 // drawn from the tracker's own buckets, burn rate per window against the
 // threshold, alert tiers, time to exhaustion and success ratio against
-// target. The members of a family (see slo.Family) are grouped under the
-// family's name, the worst budget first, each card named by its labels. The
+// target. Objectives are listed by remaining budget, the worst first (no
+// data yet last); the members of a family (see slo.Family) are grouped
+// under the family's name (and service), where its worst member comes,
+// each card named by its labels. Snapshots naming a service (a fleet read
+// from Prometheus) show it, with filters by service and by the severity of
+// firing alert tiers; a snapshot with NoData shows "no data yet". While
+// src fails, the page shows why in a banner and keeps retrying. The
 // page refreshes itself every two seconds, needs no network
 // beyond the handler (its script and style are embedded), and sets every
 // name as text, never as markup.
@@ -153,15 +159,37 @@ func newDashboardData(ctx context.Context, src slo.Source, cfg dashboardConfig) 
 			History:     burnDown(c.History, c.Snapshot.Target),
 		})
 	}
-	// Objective names are unique, a family's members share theirs and
-	// follow one another: within a family, the worst budget comes first.
-	slices.SortStableFunc(d.SLOs, func(a, b dashboardSLO) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ErrorBudgetRemaining, b.ErrorBudgetRemaining)
-	})
+	sortWorstFirst(d.SLOs)
 	return d, nil
+}
+
+// sortWorstFirst orders the dashboard's SLOs by remaining budget, the
+// worst first: an objective of its own by its budget, a family (one name
+// in one service) where its worst member comes, its members following one
+// another, the worst first. SLOs with no data yet come last; ties go by
+// service and name.
+func sortWorstFirst(slos []dashboardSLO) {
+	type family struct{ service, name string }
+	budget := func(s dashboardSLO) float64 {
+		if s.NoData {
+			return math.Inf(1)
+		}
+		return s.ErrorBudgetRemaining
+	}
+	worst := map[family]float64{}
+	for _, s := range slos {
+		f := family{s.Service, s.Name}
+		if w, ok := worst[f]; !ok || budget(s) < w {
+			worst[f] = budget(s)
+		}
+	}
+	slices.SortStableFunc(slos, func(a, b dashboardSLO) int {
+		return cmp.Or(
+			cmp.Compare(worst[family{a.Service, a.Name}], worst[family{b.Service, b.Name}]),
+			strings.Compare(a.Service, b.Service),
+			strings.Compare(a.Name, b.Name),
+			cmp.Compare(budget(a), budget(b)))
+	})
 }
 
 // burnDown turns the window's buckets into the budget remaining after each

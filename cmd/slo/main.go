@@ -9,6 +9,7 @@
 // The commands are:
 //
 //	demo       run a sample service whose error budgets move, live, in a dashboard
+//	serve      a dashboard and /slo report of every SLO in Prometheus (a whole fleet)
 //	validate   check spec files and report every problem
 //	generate   Prometheus recording and alerting rules (and promtool tests) from spec files
 //	budget     the error budget of an objective, in time and events
@@ -60,6 +61,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "run a sample service whose error budgets move, live, in a dashboard", runDemo},
+		{"serve", "a dashboard and /slo report of every SLO in Prometheus (a whole fleet)", runServe},
 		{"validate", "check spec files and report every problem", runValidate},
 		{"generate", "Prometheus recording and alerting rules (and promtool tests) from spec files", runGenerate},
 		{"budget", "the error budget of an objective, in time and events", runBudget},

@@ -1,22 +1,82 @@
 // The SLO dashboard: fetches data.json (relative to the page) every few
-// seconds and draws one card per objective; the members of a family (entries
-// with labels) are cards grouped under the family's name, in the server's
-// order (the worst budget first). Every string from the server is set with
+// seconds and draws one card per objective, in the server's order (the
+// worst budget first); the members of a family (entries with labels) are
+// cards grouped under the family's name (and service). Entries of a fleet
+// name their service, and the page filters them by service and by the
+// severity of their firing tiers. While data.json fails, a banner says why
+// and the page keeps retrying. Every string from the server is set with
 // textContent, never parsed as HTML.
 "use strict";
 
 const REFRESH_MS = 2000;
 const cards = new Map(); // card key -> card element
-const groups = new Map(); // family name -> group element
+const groups = new Map(); // group key -> group element
+let lastData = null; // the last data drawn, redrawn when a filter changes
 
 // labelText spells a member's labels: route=POST /pay, tenant=acme.
 function labelText(labels) {
   return Object.keys(labels).sort().map((k) => k + "=" + labels[k]).join(", ");
 }
 
-// cardKey names an entry: its objective, and for a member its labels.
+// groupKey names a family: its service and name.
+function groupKey(slo) {
+  return (slo.service || "") + "\u001f" + slo.name;
+}
+
+// cardKey names an entry: its service and objective, and for a member its
+// labels.
 function cardKey(slo) {
-  return slo.labels ? slo.name + "\u001f" + labelText(slo.labels) : slo.name;
+  return slo.labels ? groupKey(slo) + "\u001f" + labelText(slo.labels) : groupKey(slo);
+}
+
+// filters returns the chosen service and firing severity ("" for any).
+function filters() {
+  return {
+    service: document.getElementById("service-filter").value,
+    severity: document.getElementById("severity-filter").value,
+  };
+}
+
+// shown reports whether an entry passes the filters.
+function shown(slo, f) {
+  if (f.service && (slo.service || "") !== f.service) return false;
+  if (f.severity && !slo.tiers.some((t) => t.firing && t.severity === f.severity)) return false;
+  return true;
+}
+
+// fillSelect sets the options of a filter (the first, "any", kept), keeping
+// the choice when it is still offered.
+function fillSelect(select, values, label) {
+  const chosen = select.value;
+  const any = select.options[0];
+  const options = [any];
+  for (const v of values) {
+    const o = document.createElement("option");
+    o.value = v;
+    o.textContent = label(v);
+    options.push(o);
+  }
+  select.replaceChildren(...options);
+  select.value = values.includes(chosen) ? chosen : "";
+}
+
+// renderFilters offers the services and severities of the data; the
+// filters show only for a fleet (entries naming their service).
+function renderFilters(slos) {
+  const services = [...new Set(slos.map((s) => s.service).filter((s) => s))].sort();
+  const severities = [...new Set(slos.flatMap((s) => s.tiers.map((t) => t.severity)))].sort();
+  document.getElementById("filters").hidden = services.length === 0;
+  fillSelect(document.getElementById("service-filter"), services, (v) => v);
+  fillSelect(document.getElementById("severity-filter"), severities, (v) => v + " firing");
+}
+
+// setBanner shows why the data cannot be read, or hides the banner.
+function setBanner(text) {
+  const banner = document.getElementById("banner");
+  banner.textContent = text;
+  banner.hidden = !text;
+  if (text) document.body.dataset.error = "true";
+  else delete document.body.dataset.error;
 }
 
 function fmtPercent(x, digits) {
@@ -87,14 +147,20 @@ function drawChart(card, history) {
 
 function render(card, slo) {
   card.dataset.slo = slo.name;
+  card.dataset.service = slo.service || "";
   // A member's card is named by its labels; its group shows the name and
   // description.
   card.querySelector(".name").textContent = slo.labels ? labelText(slo.labels) : slo.name;
+  card.querySelector(".service").textContent = slo.labels ? "" : slo.service || "";
   card.querySelector(".description").textContent = slo.labels ? "" : slo.description || "";
+  card.classList.toggle("nodata", !!slo.no_data);
 
   const firing = slo.tiers.filter((t) => t.firing);
   const state = card.querySelector(".state");
-  if (slo.is_budget_exhausted) {
+  if (slo.no_data) {
+    state.textContent = "no data yet";
+    state.className = "state nodata";
+  } else if (slo.is_budget_exhausted) {
     state.textContent = "budget exhausted";
     state.className = "state exhausted";
   } else if (firing.length > 0) {
@@ -106,11 +172,16 @@ function render(card, slo) {
   }
 
   const remaining = slo.error_budget_remaining;
-  card.querySelector(".remaining").textContent = fmtPercent(remaining, Math.abs(remaining) >= 10 ? 0 : 1);
+  card.querySelector(".remaining").textContent = slo.no_data ? "no data yet" : fmtPercent(remaining, Math.abs(remaining) >= 10 ? 0 : 1);
+  card.querySelector(".budget .label").hidden = !!slo.no_data;
   const fill = card.querySelector(".fill");
-  fill.style.width = fmtPercent(Math.max(0, Math.min(1, remaining)), 2);
+  fill.style.width = slo.no_data ? "0%" : fmtPercent(Math.max(0, Math.min(1, remaining)), 2);
   fill.className = "fill" + (remaining <= 0.25 ? " bad" : remaining <= 0.5 ? " warn" : "");
 
+  // A source without history (or no data yet) has no chart to draw.
+  const charted = !slo.no_data && slo.history.remaining.length > 0;
+  card.querySelector("svg.chart").style.display = charted ? "" : "none";
+  card.querySelector(".legend").hidden = !charted;
   drawChart(card, slo.history);
   const span = slo.history.remaining.length * slo.history.bucket_seconds;
   card.querySelector(".window").textContent = span < slo.window_seconds - slo.history.bucket_seconds
@@ -183,10 +254,12 @@ async function refresh() {
   let data;
   try {
     const res = await fetch("data.json", { cache: "no-store" });
-    if (!res.ok) throw new Error(res.status + " " + res.statusText);
+    if (!res.ok) throw new Error(res.status + " " + res.statusText + ": " + (await res.text()).trim());
     data = await res.json();
+    setBanner("");
   } catch (err) {
-    setStatus("update failed: " + err.message + " (retrying)");
+    setStatus("update failed (retrying)");
+    setBanner("The SLOs cannot be read: " + err.message + ". Retrying every " + REFRESH_MS / 1000 + " s; the page recovers by itself.");
     return;
   }
   if (data.title) {
@@ -194,6 +267,17 @@ async function refresh() {
     document.title = data.title;
   }
   renderActions(data.actions);
+  lastData = data;
+  draw(data);
+  document.getElementById("updated").textContent = "updated " + new Date(data.time).toLocaleTimeString();
+  document.body.dataset.loaded = "true";
+  setStatus("");
+}
+
+// draw lays out the cards of data, in its order, as the filters allow.
+function draw(data) {
+  renderFilters(data.slos);
+  const f = filters();
   const grid = document.getElementById("slos");
   const template = document.getElementById("card");
   const groupTemplate = document.getElementById("group");
@@ -206,20 +290,24 @@ async function refresh() {
       card = template.content.firstElementChild.cloneNode(true);
       cards.set(key, card);
     }
+    card.hidden = !shown(slo, f);
     if (slo.labels) {
-      let group = groups.get(slo.name);
+      const gk = groupKey(slo);
+      let group = groups.get(gk);
       if (!group) {
         group = groupTemplate.content.firstElementChild.cloneNode(true);
-        groups.set(slo.name, group);
+        groups.set(gk, group);
       }
-      if (!seenGroups.has(slo.name)) {
+      if (!seenGroups.has(gk)) {
         group.dataset.slo = slo.name;
+        group.dataset.service = slo.service || "";
         group.querySelector(".group-name").textContent = slo.name;
+        group.querySelector(".group-service").textContent = slo.service || "";
         group.querySelector(".group-description").textContent = slo.description || "";
         grid.appendChild(group); // where its first member comes
-        seenGroups.set(slo.name, []);
+        seenGroups.set(gk, []);
       }
-      seenGroups.get(slo.name).push(slo);
+      seenGroups.get(gk).push(slo);
       group.querySelector(".members").appendChild(card); // the server's order: worst first
     } else {
       grid.appendChild(card); // keeps the server's order
@@ -233,21 +321,24 @@ async function refresh() {
       cards.delete(key);
     }
   }
-  for (const [name, group] of groups) {
-    const members = seenGroups.get(name);
+  for (const [key, group] of groups) {
+    const members = seenGroups.get(key);
     if (!members) {
       group.remove();
-      groups.delete(name);
+      groups.delete(key);
       continue;
     }
-    const worst = members[0].error_budget_remaining;
+    group.hidden = !members.some((m) => shown(m, f));
+    const worst = members[0];
     group.querySelector(".group-summary").textContent = members.length + (members.length === 1 ? " member" : " members") +
-      ", worst " + fmtPercent(worst, Math.abs(worst) >= 10 ? 0 : 1) + " of budget left";
+      (worst.no_data ? ", no data yet" : ", worst " + fmtPercent(worst.error_budget_remaining, Math.abs(worst.error_budget_remaining) >= 10 ? 0 : 1) + " of budget left");
   }
-  document.getElementById("updated").textContent = "updated " + new Date(data.time).toLocaleTimeString();
-  document.body.dataset.loaded = "true";
-  setStatus("");
 }
 
+for (const id of ["service-filter", "severity-filter"]) {
+  document.getElementById(id).addEventListener("change", () => {
+    if (lastData) draw(lastData);
+  });
+}
 refresh();
 setInterval(refresh, REFRESH_MS);
