@@ -15,57 +15,6 @@ import (
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
-// fixture writes the series `slo generate`'s rules record for a fleet of
-// SLOs, as a Prometheus server would hold them at the instant at.
-type fixture struct {
-	at     time.Time
-	series []promtest.Series
-}
-
-func newFixture() *fixture {
-	now := time.Now().Add(-time.Hour).Truncate(time.Hour)
-	return &fixture{at: now}
-}
-
-// gauge adds a series holding v every minute of the last 10 minutes.
-func (f *fixture) gauge(name string, labels map[string]string, v float64) {
-	s := promtest.Series{Name: name, Labels: labels}
-	for at := f.at.Add(-10 * time.Minute); !at.After(f.at); at = at.Add(time.Minute) {
-		s.Samples = append(s.Samples, promtest.Sample{At: at, Value: v})
-	}
-	f.series = append(f.series, s)
-}
-
-// meta adds the target, budget and window of an SLO.
-func (f *fixture) meta(labels map[string]string, target float64, window time.Duration) {
-	f.gauge("slo:objective:ratio", labels, target)
-	f.gauge("slo:error_budget:ratio", labels, 1-target)
-	f.gauge("slo:window:seconds", labels, window.Seconds())
-}
-
-// budget adds what the rules record for one budget (an SLO, or a member
-// of a grouped one) of a 1h window on a 5m grid: every grid step total
-// events of which bad failed, the remaining budget, the window's burn
-// rate and the ratios of the 5m and 1h windows.
-func (f *fixture) budget(labels map[string]string, target float64, total, bad float64) {
-	errs := promtest.Series{Name: "slo:sli_errors:increase5m", Labels: labels}
-	tot := promtest.Series{Name: "slo:sli_total:increase5m", Labels: labels}
-	for at := f.at.Add(-2 * time.Hour); !at.After(f.at); at = at.Add(5 * time.Minute) {
-		errs.Samples = append(errs.Samples, promtest.Sample{At: at, Value: bad})
-		tot.Samples = append(tot.Samples, promtest.Sample{At: at, Value: total})
-	}
-	f.series = append(f.series, errs, tot)
-	ratio := 0.0
-	if total > 0 {
-		ratio = bad / total
-	}
-	burn := ratio / (1 - target)
-	f.gauge("slo:error_budget_remaining:ratio", labels, 1-burn)
-	f.gauge("slo:burn_rate:ratio_window", labels, burn)
-	f.gauge("slo:sli_error:ratio_rate5m", labels, ratio)
-	f.gauge("slo:sli_error:ratio_rate1h", labels, ratio)
-}
-
 func with(base map[string]string, kv ...string) map[string]string {
 	out := map[string]string{}
 	for k, v := range base {
@@ -80,23 +29,23 @@ func with(base map[string]string, kv ...string) map[string]string {
 // The fleet of the tests: an SLO burning three quarters of its budget, a
 // grouped SLO with a spent member whose page alert fires, an SLO whose
 // window group has not run yet, and an SLO without traffic.
-func fleetFixture() *fixture {
-	f := newFixture()
+func fleetFixture() *promtest.Fleet {
+	f := promtest.NewFleet()
 	pay := map[string]string{"slo": "pay", "service": "checkout"}
-	f.meta(pay, 0.99, time.Hour)
-	f.budget(pay, 0.99, 400, 3) // 36 of 4,800 fail: 75% of the budget spent
+	f.Meta(pay, 0.99, time.Hour)
+	f.Budget(pay, 0.99, 400, 3) // 36 of 4,800 fail: 75% of the budget spent
 
 	query := map[string]string{"slo": "query", "service": "search"}
-	f.meta(query, 0.9, time.Hour)
-	f.budget(with(query, "route", "/a"), 0.9, 100, 1) // 10% spent
-	f.budget(with(query, "route", "/b"), 0.9, 100, 15)
-	f.gauge("ALERTS", with(query, "route", "/b", "alertname", "SLOErrorBudgetBurn", "alertstate", "firing", "severity", "page", "long_window", "1h", "short_window", "5m"), 1)
+	f.Meta(query, 0.9, time.Hour)
+	f.Budget(with(query, "route", "/a"), 0.9, 100, 1) // 10% spent
+	f.Budget(with(query, "route", "/b"), 0.9, 100, 15)
+	f.Firing(with(query, "route", "/b"), "page")
 
-	f.meta(map[string]string{"slo": "fresh", "service": "search"}, 0.999, time.Hour)
+	f.Meta(map[string]string{"slo": "fresh", "service": "search"}, 0.999, time.Hour)
 
 	idle := map[string]string{"slo": "idle", "service": "checkout"}
-	f.meta(idle, 0.99, time.Hour)
-	f.budget(idle, 0.99, 0, 0)
+	f.Meta(idle, 0.99, time.Hour)
+	f.Budget(idle, 0.99, 0, 0)
 	return f
 }
 
@@ -129,12 +78,12 @@ func summary(snaps []slo.Snapshot) string {
 
 func TestSourceReadsTheFleet(t *testing.T) {
 	f := fleetFixture()
-	prom := promtest.Start(t, f.series)
+	prom := promtest.Start(t, f.Series)
 	ctx := context.Background()
 
 	t.Run("discovered", func(t *testing.T) {
 		var queries atomic.Int64
-		src, err := promsource.New(prom.URL, promsource.Options{Now: func() time.Time { return f.at }, Client: countingClient(&queries)})
+		src, err := promsource.New(prom.URL, promsource.Options{Now: func() time.Time { return f.At }, Client: countingClient(&queries)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +162,7 @@ slos:
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := promsource.New(prom.URL, promsource.Options{SLOs: file.SLOs, Now: func() time.Time { return f.at }})
+		src, err := promsource.New(prom.URL, promsource.Options{SLOs: file.SLOs, Now: func() time.Time { return f.At }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +185,7 @@ slos:
 	})
 
 	t.Run("down", func(t *testing.T) {
-		src, err := promsource.New(prom.URL, promsource.Options{Now: func() time.Time { return f.at }, Timeout: 5 * time.Second})
+		src, err := promsource.New(prom.URL, promsource.Options{Now: func() time.Time { return f.At }, Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

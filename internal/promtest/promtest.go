@@ -138,3 +138,66 @@ func writeOpenMetrics(path string, series []Series) error {
 func quote(v string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v) + `"`
 }
+
+// A Fleet builds the series that `slo generate`'s rules record for SLOs
+// of a 1h window on a 5m grid, as a Prometheus server holds them at the
+// instant At: the input of tests of the readers of those series.
+type Fleet struct {
+	At     time.Time
+	Series []Series
+}
+
+// NewFleet returns an empty fleet at the start of the hour before the
+// last.
+func NewFleet() *Fleet {
+	return &Fleet{At: time.Now().Add(-time.Hour).Truncate(time.Hour)}
+}
+
+// Gauge adds a series holding v every minute of the 10 minutes up to At.
+func (f *Fleet) Gauge(name string, labels map[string]string, v float64) {
+	s := Series{Name: name, Labels: labels}
+	for at := f.At.Add(-10 * time.Minute); !at.After(f.At); at = at.Add(time.Minute) {
+		s.Samples = append(s.Samples, Sample{At: at, Value: v})
+	}
+	f.Series = append(f.Series, s)
+}
+
+// Meta adds the target, budget and window series of an SLO (labels slo,
+// service and its fixed labels).
+func (f *Fleet) Meta(labels map[string]string, target float64, window time.Duration) {
+	f.Gauge("slo:objective:ratio", labels, target)
+	f.Gauge("slo:error_budget:ratio", labels, 1-target)
+	f.Gauge("slo:window:seconds", labels, window.Seconds())
+}
+
+// Budget adds what the rules record for one budget (an SLO, or a member
+// of a grouped one, whose labels carry the group labels) of a 1h window:
+// every 5m grid step total events of which bad failed, over the two hours
+// up to At; the remaining budget, the window's burn rate and the ratios of
+// the 5m and 1h windows.
+func (f *Fleet) Budget(labels map[string]string, target float64, total, bad float64) {
+	errs := Series{Name: "slo:sli_errors:increase5m", Labels: labels}
+	tot := Series{Name: "slo:sli_total:increase5m", Labels: labels}
+	for at := f.At.Add(-2 * time.Hour); !at.After(f.At); at = at.Add(5 * time.Minute) {
+		errs.Samples = append(errs.Samples, Sample{At: at, Value: bad})
+		tot.Samples = append(tot.Samples, Sample{At: at, Value: total})
+	}
+	f.Series = append(f.Series, errs, tot)
+	ratio := 0.0
+	if total > 0 {
+		ratio = bad / total
+	}
+	burn := ratio / (1 - target)
+	f.Gauge("slo:error_budget_remaining:ratio", labels, 1-burn)
+	f.Gauge("slo:burn_rate:ratio_window", labels, burn)
+	f.Gauge("slo:sli_error:ratio_rate5m", labels, ratio)
+	f.Gauge("slo:sli_error:ratio_rate1h", labels, ratio)
+}
+
+// Firing adds a firing burn-rate alert of severity over the 1h and 5m
+// windows to the budget of labels.
+func (f *Fleet) Firing(labels map[string]string, severity string) {
+	ls := maps.Clone(labels)
+	maps.Copy(ls, map[string]string{"alertname": "SLOErrorBudgetBurn", "alertstate": "firing", "severity": severity, "long_window": "1h", "short_window": "5m"})
+	f.Gauge("ALERTS", ls, 1)
+}
