@@ -188,7 +188,7 @@ func (s *Source) Snapshots(ctx context.Context) ([]slo.Snapshot, error) {
 
 // Charts returns the snapshots of Snapshots with the burn-down of every
 // SLO whose rules record its events: buckets of about a 120th of the
-// longest window, from one range query per metric.
+// longest window (whole 5m grid steps), from one range query per metric.
 func (s *Source) Charts(ctx context.Context) ([]slo.Chart, error) {
 	st, err := s.read(ctx)
 	if err != nil {
@@ -225,11 +225,13 @@ func (s *Source) Charts(ctx context.Context) ([]slo.Chart, error) {
 	return out, nil
 }
 
-// chartStep is the width of a chart's buckets for the longest window: a
-// whole number of minutes (of seconds below two hours), at least a second.
+// chartStep is the width of a chart's buckets for the longest window:
+// about a 120th of it, rounded up to a multiple of the rules' 5m grid (for
+// windows of an hour or more, whose grid it is), so that every bucket holds
+// as many grid steps as the next; to a whole second for shorter windows.
 func chartStep(longest time.Duration) time.Duration {
-	unit := time.Minute
-	if longest < 2*time.Hour {
+	unit := 5 * time.Minute
+	if longest < time.Hour {
 		unit = time.Second
 	}
 	return max((longest/chartPoints+unit-1)/unit*unit, time.Second)

@@ -121,8 +121,8 @@ func TestSourceReadsTheFleet(t *testing.T) {
 			if c.Snapshot.NoData != (bad == 0) && c.Snapshot.Name != "idle" {
 				t.Errorf("%s%v: %d buckets holding %d failures", c.Snapshot.Name, c.Snapshot.Labels, len(c.History), bad)
 			}
-			if c.Snapshot.Name == "pay" && (len(c.History) != 120 || bad != 36) {
-				t.Errorf("pay: %d buckets holding %d failures; want 120 holding the window's 36", len(c.History), bad)
+			if c.Snapshot.Name == "pay" && (len(c.History) != 12 || bad != 36) {
+				t.Errorf("pay: %d buckets holding %d failures; want 12 (the 5m grid steps of 1h) holding the window's 36", len(c.History), bad)
 			}
 		}
 	})

@@ -214,7 +214,7 @@ function render(card, slo) {
     row.dataset.severity = t.severity;
     cell(row, t.severity);
     cell(row, fmtWindow(t.long_window_seconds) + " / " + fmtWindow(t.short_window_seconds));
-    cell(row, "x" + t.factor);
+    cell(row, t.factor ? "x" + t.factor : "firing"); // a factor of 0: unknown (a tier seen firing)
     cell(row, fmtBurn(t.long_burn_rate) + " / " + fmtBurn(t.short_burn_rate),
       t.long_burn_rate >= t.factor && t.short_burn_rate >= t.factor ? "hot" : "");
     cell(row, t.firing ? "FIRING" : "ok");
