@@ -92,10 +92,11 @@ type chart struct {
 // It serves the page at "/", its assets, and the data at "/data.json";
 // the page requests them with relative URLs, so any prefix works.
 //
-// The burn-down chart and descriptions need the trackers themselves: a
-// source that lists them (as *slo.Registry does, with Trackers) gets them;
-// another source shows its snapshots without a chart. When src fails,
-// "data.json" answers 503 Service Unavailable with the error.
+// The burn-down chart needs each objective's window bucket by bucket: a
+// slo.HistorySource (a *slo.Registry; promsource.Source, from the rules'
+// series in Prometheus) gets charts, another source shows its snapshots
+// without one. When src fails, "data.json" answers 503 Service Unavailable
+// with the error.
 func DashboardHandler(src slo.Source, opts ...DashboardOption) http.Handler {
 	cfg := dashboardConfig{title: "SLO error budgets"}
 	for _, opt := range opts {

@@ -83,10 +83,13 @@
 //
 // # The dashboard
 //
-// DashboardHandler serves a page with one card per objective: the budget
-// left, a burn-down chart drawn from the tracker's own buckets beside the
-// on-schedule line, burn rates against the threshold, alert tiers, time to
-// exhaustion and the success ratio against the target. It refreshes itself,
+// DashboardHandler serves a page with one card per objective, the worst
+// budget first: the budget left, a burn-down chart drawn from the
+// objective's buckets beside the on-schedule line, burn rates against the
+// threshold, alert tiers, time to exhaustion and the success ratio against
+// the target. Objectives of a fleet name their service and can be filtered
+// by service and firing severity; one with no data yet says so; while the
+// source cannot be read, a banner says why. It refreshes itself,
 // works offline (script and style are embedded) and sets every name as text,
 // never as markup. WithActions adds buttons, such as the demo's fault
 // injection.
