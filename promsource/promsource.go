@@ -24,7 +24,9 @@
 // discovered from the series' slo and service labels, and the tiers listed
 // are those whose alert is firing (the factor unknown, shown as 0). A
 // grouped SLO (group_by) gives one snapshot per member, whose Labels are
-// the group labels.
+// the group labels. The Service of every snapshot is its service label;
+// the SLO's fixed labels stay out of Labels, unless two SLOs share a name
+// and a service and differ only by them.
 //
 // An SLO whose series are missing (its rules not yet evaluated), or whose
 // window holds no event, is "no data yet": its snapshot has NoData set and
@@ -148,6 +150,10 @@ func New(baseURL string, opts Options) (*Source, error) {
 // objective is one SLO, from a spec or discovered from its series.
 type objective struct {
 	base     map[string]string // slo, service and the SLO's fixed labels
+	// shared is set when another objective has the same name and service
+	// (and other fixed labels): its snapshots then carry its fixed
+	// labels, which tell the two apart.
+	shared bool
 	obj      slo.Objective
 	service  string
 	budget   float64
@@ -283,6 +289,11 @@ func (s *Source) read(ctx context.Context) (*state, error) {
 	}
 	st.objs = s.objectives(meta)
 	idx := newIndex(st.objs)
+	for _, objs := range idx.bySLO {
+		for _, o := range objs {
+			o.shared = len(objs) > 1
+		}
+	}
 	for _, smp := range remaining {
 		if m := idx.member(smp.labels, true); m != nil {
 			m.remaining = ptr(smp.value)
@@ -520,7 +531,7 @@ func (o *objective) snapshot(m *member, at time.Time) slo.Snapshot {
 		TimeToExhaustion:     slo.Forever,
 	}
 	for k, v := range m.labels {
-		if _, fixed := o.base[k]; !fixed {
+		if _, fixed := o.base[k]; k != "slo" && k != "service" && (!fixed || o.shared) {
 			if s.Labels == nil {
 				s.Labels = map[string]string{}
 			}

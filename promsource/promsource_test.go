@@ -43,6 +43,14 @@ func fleetFixture() *promtest.Fleet {
 
 	f.Meta(map[string]string{"slo": "fresh", "service": "search"}, 0.999, time.Hour)
 
+	// One SLO name in one service twice, told apart by a fixed label (the
+	// rules of both long-window methods, say).
+	for _, method := range []string{"exact", "ratio-average"} {
+		dup := map[string]string{"slo": "dup", "service": "checkout", "method": method}
+		f.Meta(dup, 0.99, time.Hour)
+		f.Budget(dup, 0.99, 100, 0.5)
+	}
+
 	idle := map[string]string{"slo": "idle", "service": "checkout"}
 	f.Meta(idle, 0.99, time.Hour)
 	f.Budget(idle, 0.99, 0, 0)
@@ -92,6 +100,8 @@ func TestSourceReadsTheFleet(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := strings.Join([]string{
+			"checkout/dup map[method:exact] remaining=0.50 total=1200 failures=6 nodata=false exhausted=false burn5m0s=0.50 burn1h0m0s=0.50",
+			"checkout/dup map[method:ratio-average] remaining=0.50 total=1200 failures=6 nodata=false exhausted=false burn5m0s=0.50 burn1h0m0s=0.50",
 			"checkout/idle map[] remaining=1.00 total=0 failures=0 nodata=true exhausted=false burn5m0s=0.00 burn1h0m0s=0.00",
 			"checkout/pay map[] remaining=0.25 total=4800 failures=36 nodata=false exhausted=false burn5m0s=0.75 burn1h0m0s=0.75",
 			"search/fresh map[] remaining=1.00 total=0 failures=0 nodata=true exhausted=false",
@@ -197,7 +207,7 @@ slos:
 			t.Error("Charts with Prometheus down: no error")
 		}
 		prom.Start()
-		if snaps, err := src.Snapshots(ctx); err != nil || len(snaps) != 5 {
+		if snaps, err := src.Snapshots(ctx); err != nil || len(snaps) != 7 {
 			t.Errorf("Snapshots with Prometheus back: %d snapshots, %v", len(snaps), err)
 		}
 	})
