@@ -149,11 +149,11 @@ func New(baseURL string, opts Options) (*Source, error) {
 
 // objective is one SLO, from a spec or discovered from its series.
 type objective struct {
-	base     map[string]string // slo, service and the SLO's fixed labels
+	base map[string]string // slo, service and the SLO's fixed labels
 	// shared is set when another objective has the same name and service
 	// (and other fixed labels): its snapshots then carry its fixed
 	// labels, which tell the two apart.
-	shared bool
+	shared   bool
 	obj      slo.Objective
 	service  string
 	budget   float64

@@ -2,7 +2,9 @@ package promsource_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -235,5 +237,36 @@ func TestNewRejectsBadInput(t *testing.T) {
 	}
 	if _, err := promsource.New("http://p:9090", promsource.Options{SLOs: []spec.SLO{{Objective: slo.Objective{Name: "a", Target: 0.99, Window: time.Hour}}}}); err == nil || !strings.Contains(err.Error(), "service") {
 		t.Errorf("an SLO without service: %v", err)
+	}
+}
+
+// A server that accepts connections and never answers costs a reading the
+// timeout, not forever.
+func TestQueriesHaveATimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	src, err := promsource.New("http://"+ln.Addr().String(), promsource.Options{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	_, err = src.Snapshots(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Snapshots from a silent server: %v; want the deadline exceeded", err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("Snapshots took %v with a timeout of 200ms", d)
 	}
 }
