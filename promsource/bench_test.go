@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo/internal/promtest"
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/promsource"
 	"github.com/slo-budget-tracker/slo/slohttp"
 )
@@ -33,7 +34,7 @@ func benchFleet() *promtest.Fleet {
 // real Prometheus, and reports the queries each refresh sends.
 func BenchmarkDashboard500SLOs(b *testing.B) {
 	f := benchFleet()
-	prom := promtest.Start(b, f.Series)
+	prom := promtest.Start(b, testdeps.Prometheus2, f.Series)
 	for _, bc := range []struct {
 		name string
 		path string

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/internal/promtest"
+	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/promsource"
 	"github.com/slo-budget-tracker/slo/spec"
 )
@@ -87,8 +88,12 @@ func summary(snaps []slo.Snapshot) string {
 }
 
 func TestSourceReadsTheFleet(t *testing.T) {
+	testdeps.ForEachEngine(t, testSourceReadsTheFleet)
+}
+
+func testSourceReadsTheFleet(t *testing.T, e testdeps.Engine) {
 	f := fleetFixture()
-	prom := promtest.Start(t, f.Series)
+	prom := promtest.Start(t, e, f.Series)
 	ctx := context.Background()
 
 	t.Run("discovered", func(t *testing.T) {

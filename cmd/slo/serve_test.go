@@ -115,7 +115,7 @@ func TestServeUsage(t *testing.T) {
 // while Prometheus is down, gone once it is back.
 func TestServeInBrowser(t *testing.T) {
 	f := serveFleet()
-	prom := promtest.Start(t, f.Series)
+	prom := promtest.Start(t, testdeps.Prometheus2, f.Series)
 	base := startServe(t, "-prometheus", prom.URL, "-at", f.At.Format(time.RFC3339))
 
 	code, report := getReport(t, base)

@@ -1,6 +1,6 @@
-// Package promtest runs a real Prometheus server (Debian's 2.x, see
-// package testdeps) holding the series a test writes, backfilled with
-// promtool: for tests of the readers of the series the rules record.
+// Package promtest runs a real Prometheus server (of an engine of package
+// testdeps) holding the series a test writes, backfilled with promtool: for
+// tests of the readers of the series the rules record.
 package promtest
 
 import (
@@ -46,12 +46,11 @@ type Server struct {
 	server  *testdeps.Server
 }
 
-// Start backfills series into a new TSDB and starts a Prometheus server
-// over it, stopped when the test ends. Without Prometheus the test is
-// skipped, or fails under CI=true.
-func Start(t testing.TB, series []Series) *Server {
+// Start backfills series into a new TSDB with engine e's promtool and
+// starts e's Prometheus server over it, stopped when the test ends.
+// Without the engine the test is skipped, or fails under CI=true.
+func Start(t testing.TB, e testdeps.Engine, series []Series) *Server {
 	t.Helper()
-	e := testdeps.Prometheus2
 	dir := t.TempDir()
 	s := &Server{
 		t:       t,
