@@ -1,6 +1,9 @@
 // Package e2e checks, against real servers (Prometheus 2 and 3,
 // VictoriaMetrics with vmalert), that the in-process tracker and the rules
-// `slo generate` writes tell the same truth. It holds only tests; see
-// docs/accuracy.md for what they measure and scripts/e2e.sh to run them by
-// hand.
+// `slo generate` writes tell the same truth: for an SLO with one budget
+// (TestEnginesAgreeWithTracker) and for a grouped SLO, one budget per route
+// with one route burning (TestEnginesAgreePerGroup), where the rules, an
+// slo.Family and the truth must agree route by route and only the burning
+// route's alerts fire. It holds only tests; see docs/accuracy.md for what
+// they measure and scripts/e2e.sh to run them by hand.
 package e2e

@@ -136,11 +136,7 @@ func TestEnginesAgreeWithTracker(t *testing.T) {
 		// VictoriaMetrics has no counterpart of stats=all: no samples read.
 	})
 
-	engines := []string{}
-	for _, e := range testdeps.Engines {
-		engines = append(engines, e.Name)
-	}
-	engines = append(engines, vmName)
+	engines := engineNames()
 	table := sc.table(engines, results)
 	t.Logf("remaining budget, errors in shares of the budget:\n%s", table)
 	if len(results) == len(engines) && !t.Failed() && os.Getenv("SLO_E2E_UPDATE_DOC") != "" {
@@ -148,11 +144,21 @@ func TestEnginesAgreeWithTracker(t *testing.T) {
 	}
 }
 
+// engineNames names every engine the e2e runs on, in the order of their
+// columns and rows.
+func engineNames() []string {
+	var names []string
+	for _, e := range testdeps.Engines {
+		names = append(names, e.Name)
+	}
+	return append(names, vmName)
+}
+
 // newScenario generates the traffic, writes it for the engines, generates
 // the rules of both methods and replays the events through a tracker.
 func newScenario(t *testing.T) *scenario {
 	t.Helper()
-	sc := &scenario{dir: t.TempDir(), rulesPath: map[string]string{}, rules: map[string]ruleFile{}, snaps: map[time.Time]slo.Snapshot{}}
+	sc := &scenario{dir: t.TempDir(), rulesPath: map[string]string{}, rules: map[string]ruleFile{}}
 	cli := buildCLI(t, sc.dir)
 
 	now := time.Now().Add(-3 * time.Hour).Unix()
@@ -165,7 +171,7 @@ func newScenario(t *testing.T) *scenario {
 	sc.openMetrics = filepath.Join(sc.dir, "events.om")
 	sc.promText = filepath.Join(sc.dir, "events.prom")
 	for path, format := range map[string]counterFormat{sc.openMetrics: openMetrics, sc.promText: promText} {
-		if err := writeCounters(path, format, sloName, sc.start, sc.slots); err != nil {
+		if err := writeCounters(path, format, fmt.Sprintf("slo=%q", sloName), sc.start, sc.slots); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -188,18 +194,27 @@ func newScenario(t *testing.T) *scenario {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sc.snaps = replay(tracker, &clock, sc.slots, sc.start, sc.from, sc.end)
+	return sc
+}
+
+// replay records the events of slots in tr, which reads the time from
+// *clock, minute by minute from start to end (each slot's events just
+// before its end), and returns tr's snapshot of every minute from from on.
+func replay(tr *slo.Tracker, clock *time.Time, slots []slot, start, from, end time.Time) map[time.Time]slo.Snapshot {
+	snaps := map[time.Time]slo.Snapshot{}
 	next := 0
-	for at := sc.start; !at.After(sc.end); at = at.Add(time.Minute) {
-		for ; next < len(sc.slots) && !sc.slots[next].at.After(at); next++ {
-			clock = sc.slots[next].at.Add(-time.Nanosecond) // inside (at - step, at]
-			tracker.RecordN(sc.slots[next].good, sc.slots[next].bad)
+	for at := start; !at.After(end); at = at.Add(time.Minute) {
+		for ; next < len(slots) && !slots[next].at.After(at); next++ {
+			*clock = slots[next].at.Add(-time.Nanosecond) // inside (at - step, at]
+			tr.RecordN(slots[next].good, slots[next].bad)
 		}
-		clock = at
-		if !at.Before(sc.from) {
-			sc.snaps[at] = tracker.Snapshot()
+		*clock = at
+		if !at.Before(from) {
+			snaps[at] = tr.Snapshot()
 		}
 	}
-	return sc
+	return snaps
 }
 
 // instants are the compared instants: every align from the first aligned
@@ -217,7 +232,13 @@ func (sc *scenario) instants() []instant {
 
 // remaining is the true remaining budget of the window that ends at at.
 func (sc *scenario) remaining(at time.Time) float64 {
-	total, bad := truth(sc.slots, at, window)
+	return trueRemaining(sc.slots, at, window, target)
+}
+
+// trueRemaining is the remaining budget of an objective of target over
+// window, counted from the events of slots in the window that ends at at.
+func trueRemaining(slots []slot, at time.Time, window time.Duration, target float64) float64 {
+	total, bad := truth(slots, at, window)
 	return 1 - float64(bad)/(float64(total)*(1-target))
 }
 
@@ -269,8 +290,8 @@ func (sc *scenario) check(t *testing.T, api *queryAPI) engineErrors {
 		t.Errorf("exact is %.4f of the budget away from the truth at worst; want at most 0.005", worst["exact"])
 	}
 	t.Logf("worst errors of the remaining budget, in shares of the budget: %v", worst)
-	checkBurnRates(t, api, sc.slots, sc.snaps, alignUp(sc.from), sc.end)
-	checkAlerts(t, api, sc.rules["exact"], sc.snaps, sc.from, sc.end)
+	checkBurnRates(t, api, `method="exact"`, target, sc.slots, sc.snaps, alignUp(sc.from), sc.end)
+	checkAlerts(t, api, sc.rules["exact"], nil, sc.snaps, sc.from, sc.end)
 	return errs
 }
 
@@ -485,9 +506,9 @@ func promSample(t *testing.T, prom *queryAPI, selector string, at time.Time) (fl
 }
 
 // checkBurnRates compares the burn rate over every alert window of the
-// objective: the exact rules' recorded ratio, the tracker's tier state and
-// the truth.
-func checkBurnRates(t *testing.T, prom *queryAPI, slots []slot, snaps map[time.Time]slo.Snapshot, from, end time.Time) {
+// objective of target: the rules' recorded ratio (the series the label
+// matchers sel pick), the tracker's tier state and the truth.
+func checkBurnRates(t *testing.T, prom *queryAPI, sel string, target float64, slots []slot, snaps map[time.Time]slo.Snapshot, from, end time.Time) {
 	t.Helper()
 	worst := map[time.Duration]float64{}
 	for at := from; !at.After(end); at = at.Add(align) {
@@ -509,8 +530,11 @@ func checkBurnRates(t *testing.T, prom *queryAPI, slots []slot, snaps map[time.T
 			}
 			// Prometheus evaluated its rule a little earlier, and rate()
 			// extrapolates where a window does not start on a sample.
-			name := fmt.Sprintf(`slo:sli_error:ratio_rate%s{method="exact"}`, sloprom.FormatDuration(w))
+			name := fmt.Sprintf(`slo:sli_error:ratio_rate%s{%s}`, sloprom.FormatDuration(w), sel)
 			got, evaluated := promSample(t, prom, name, at)
+			if math.IsNaN(got) || math.IsInf(got, 0) {
+				t.Errorf("%s at %v is %v", name, at, got)
+			}
 			got /= 1 - target
 			// rate() sees the window through samples 15s apart: the truth
 			// it can be held to is any window within a sample of it.
@@ -541,11 +565,14 @@ func checkBurnRates(t *testing.T, prom *queryAPI, slots []slot, snaps map[time.T
 // Prometheus every minute and compares when it holds with when the
 // tracker's tier fires: every time one starts or stops firing, the other
 // must do the same within one evaluation interval of the recording rules
-// the alert reads plus one of the alert itself (2 minutes).
-func checkAlerts(t *testing.T, prom *queryAPI, f ruleFile, snaps map[time.Time]slo.Snapshot, from, end time.Time) {
+// the alert reads plus one of the alert itself (2 minutes). Only the
+// engine's series that carry the labels match count (all with nil match).
+// It returns the minutes each tier fires in the engine, by long window.
+func checkAlerts(t *testing.T, prom *queryAPI, f ruleFile, match map[string]string, snaps map[time.Time]slo.Snapshot, from, end time.Time) map[string]int {
 	t.Helper()
 	const slack = 2 * time.Minute
 	tiers := 0
+	minutes := map[string]int{}
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
 			if r["alert"] != "SLOErrorBudgetBurn" {
@@ -554,7 +581,8 @@ func checkAlerts(t *testing.T, prom *queryAPI, f ruleFile, snaps map[time.Time]s
 			tiers++
 			labels, _ := r["labels"].(map[string]any)
 			name := fmt.Sprintf("%v/%v", labels["long_window"], labels["short_window"])
-			firing := prom.queryRangeTimes(fmt.Sprint(r["expr"]), from, end, time.Minute)
+			firing := prom.queryRangeTimes(fmt.Sprint(r["expr"]), match, from, end, time.Minute)
+			minutes[fmt.Sprint(labels["long_window"])] = count(firing)
 			tracked := map[time.Time]bool{}
 			for at := from; !at.After(end); at = at.Add(time.Minute) {
 				for _, ts := range snaps[at].Tiers {
@@ -587,6 +615,7 @@ func checkAlerts(t *testing.T, prom *queryAPI, f ruleFile, snaps map[time.Time]s
 	if tiers == 0 {
 		t.Error("no SLOErrorBudgetBurn rule in the exact rules")
 	}
+	return minutes
 }
 
 // edges returns the minutes at which a minute-by-minute state changes:
@@ -611,24 +640,39 @@ func count(state map[time.Time]bool) int {
 	return n
 }
 
-// queryRangeTimes returns the instants at which expr has a result.
-func (p *queryAPI) queryRangeTimes(expr string, from, to time.Time, step time.Duration) map[time.Time]bool {
+// queryRangeTimes returns the instants at which expr has a result among
+// the series that carry the labels match (any series with nil match).
+func (p *queryAPI) queryRangeTimes(expr string, match map[string]string, from, to time.Time, step time.Duration) map[time.Time]bool {
 	p.t.Helper()
 	var data struct {
 		Result []struct {
-			Values [][2]any `json:"values"`
+			Metric map[string]string `json:"metric"`
+			Values [][2]any          `json:"values"`
 		} `json:"result"`
 	}
 	p.api("/api/v1/query_range", url.Values{"query": {expr}, "start": {strconv.FormatInt(from.Unix(), 10)},
 		"end": {strconv.FormatInt(to.Unix(), 10)}, "step": {strconv.Itoa(int(step / time.Second))}}, &data)
 	times := map[time.Time]bool{}
 	for _, r := range data.Result {
+		if !hasLabels(r.Metric, match) {
+			continue
+		}
 		for _, v := range r.Values {
 			sec, _ := v[0].(float64)
 			times[time.Unix(int64(sec), 0).UTC()] = true
 		}
 	}
 	return times
+}
+
+// hasLabels reports whether labels hold every label of match.
+func hasLabels(labels, match map[string]string) bool {
+	for k, v := range match {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // querySamples records how many samples the long-window budget reads per

@@ -23,7 +23,26 @@ type slot struct {
 // minutes at 30% errors at 15:00 on day 8 (the page tier's case), and 4%
 // errors for three hours from 10:00 on the last day.
 func traffic(start time.Time, days int, step time.Duration) []slot {
-	rng := rand.New(rand.NewPCG(7, 11))
+	return trafficWith(start, days, step, 7, func(day int, hour float64) float64 {
+		switch {
+		case hour >= 3 && hour < 3.5:
+			return 0.10
+		case day == 3 && hour >= 14 && hour < 14+40.0/60:
+			return 0.25
+		case day == 8 && hour >= 15 && hour < 15+20.0/60:
+			return 0.30
+		case day == days-1 && hour >= 10 && hour < 13:
+			return 0.04
+		}
+		return 0.0005
+	})
+}
+
+// trafficWith is days of the busy days and quiet nights of traffic, its
+// random draws seeded with seed, where an event fails with probability
+// errRate(day, hour) (day from 0, hour of the day from 0 to 24).
+func trafficWith(start time.Time, days int, step time.Duration, seed uint64, errRate func(day int, hour float64) float64) []slot {
+	rng := rand.New(rand.NewPCG(seed, 11))
 	n := int(time.Duration(days) * 24 * time.Hour / step)
 	slots := make([]slot, 0, n)
 	perMinute := float64(step) / float64(time.Minute)
@@ -35,18 +54,7 @@ func traffic(start time.Time, days int, step time.Duration) []slot {
 		shape := math.Max(0, math.Sin(math.Pi*(hour-6)/17))
 		mean := (200 + 5800*shape*shape) * perMinute
 		n := uint64(math.Max(0, mean*(1+0.1*rng.NormFloat64())))
-		errRate := 0.0005
-		switch {
-		case hour >= 3 && hour < 3.5:
-			errRate = 0.10
-		case day == 3 && hour >= 14 && hour < 14+40.0/60:
-			errRate = 0.25
-		case day == 8 && hour >= 15 && hour < 15+20.0/60:
-			errRate = 0.30
-		case day == days-1 && hour >= 10 && hour < 13:
-			errRate = 0.04
-		}
-		bad := binomial(rng, n, errRate)
+		bad := binomial(rng, n, errRate(day, hour))
 		slots = append(slots, slot{at: at, good: n - bad, bad: bad})
 	}
 	return slots
@@ -82,9 +90,10 @@ const (
 )
 
 // writeCounters writes the traffic as the cumulative counters sloprom
-// exports (slo_events_total{slo, outcome}), one sample a slot. A sample at
-// the start says both counters begin at 0.
-func writeCounters(path string, format counterFormat, name string, start time.Time, slots []slot) error {
+// exports (slo_events_total{slo, outcome}), one sample a slot, labelled
+// outcome and labels (label pairs as PromQL writes them: slo="x",route="/a").
+// A sample at the start says both counters begin at 0.
+func writeCounters(path string, format counterFormat, labels string, start time.Time, slots []slot) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -98,8 +107,8 @@ func writeCounters(path string, format counterFormat, name string, start time.Ti
 		if format == promText {
 			ts = at.UnixMilli()
 		}
-		fmt.Fprintf(w, "slo_events_total{outcome=\"good\",slo=%q} %d %d\n", name, good, ts)
-		fmt.Fprintf(w, "slo_events_total{outcome=\"bad\",slo=%q} %d %d\n", name, bad, ts)
+		fmt.Fprintf(w, "slo_events_total{outcome=\"good\",%s} %d %d\n", labels, good, ts)
+		fmt.Fprintf(w, "slo_events_total{outcome=\"bad\",%s} %d %d\n", labels, bad, ts)
 	}
 	line(start)
 	for _, m := range slots {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -296,23 +294,8 @@ func query(t string, w time.Duration) string {
 	return spec.Expand(t, promWindow(w))
 }
 
-// selector returns name{k="v",...} with the labels sorted and their values
-// quoted as PromQL (and Prometheus itself) quote them.
-func selector(name string, labels map[string]string) string {
-	var b strings.Builder
-	b.WriteString(name)
-	b.WriteByte('{')
-	for i, k := range sortedKeys(labels) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(labels[k]))
-	}
-	b.WriteByte('}')
-	return b.String()
-}
+// selector returns name{k="v",...} (see series.Selector).
+func selector(name string, labels map[string]string) string { return series.Selector(name, labels) }
 
 // promDuration spells d as the rules name windows: in the largest unit
 // that divides it (5m, 1h, 30d, 84m), the spelling of package sloprom, so

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/slohttp"
 )
 
@@ -31,6 +32,12 @@ served by slohttp.SnapshotHandler) or from a Prometheus server's HTTP API
 The gate is closed for an SLO whose remaining budget is at or below 0 (1 is
 untouched), or below -min-remaining when that is set. An SLO with no events
 yet has its whole budget.
+
+A grouped SLO (group_by) has a budget per group, and the gate checks each:
+it names a group by the SLO's name and the group's labels as PromQL writes
+them, checkout{route="/pay"} (with -prometheus, every label of the series
+besides slo and service), in the text and in the "labels" of -o json.
+-slo NAME checks every group of NAME.
 
 Exit status:
 	0  every checked SLO has budget: deploy
@@ -51,13 +58,17 @@ const maxResponse = 32 << 20
 
 // A budgetState is one SLO's remaining budget, whatever the source.
 type budgetState struct {
-	SLO       string  `json:"slo"`
-	Service   string  `json:"service,omitempty"`
-	Remaining float64 `json:"error_budget_remaining"`
-	Total     *uint64 `json:"total,omitempty"` // events in the window, when known
-	Exhausted bool    `json:"exhausted"`
-	Closed    bool    `json:"closed"`
-	Reason    string  `json:"reason,omitempty"`
+	SLO     string `json:"slo"`
+	Service string `json:"service,omitempty"`
+	// Labels tell a member of a grouped SLO (an slo.Family) apart: its
+	// labels in the /slo report, or with -prometheus every label of the
+	// series besides slo and service.
+	Labels    map[string]string `json:"labels,omitempty"`
+	Remaining float64           `json:"error_budget_remaining"`
+	Total     *uint64           `json:"total,omitempty"` // events in the window, when known
+	Exhausted bool              `json:"exhausted"`
+	Closed    bool              `json:"closed"`
+	Reason    string            `json:"reason,omitempty"`
 }
 
 // stringList is a flag that may be repeated and takes comma-separated lists.
@@ -149,7 +160,7 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if s.Closed {
 				status = "CLOSED: " + s.Reason
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", printable(s.SLO), printable(s.Service), formatRemaining(s.Remaining), status)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", printable(s.name()), printable(s.Service), formatRemaining(s.Remaining), status)
 		}
 		tw.Flush()
 	}
@@ -220,7 +231,7 @@ func fetchSLOEndpoint(ctx context.Context, rawURL string) ([]budgetState, error)
 			return nil, fmt.Errorf("reading %s: slos[%d] has no name or error_budget_remaining", rawURL, i)
 		}
 		total := s.Total
-		out = append(out, budgetState{SLO: s.Name, Remaining: s.ErrorBudgetRemaining, Total: &total, Exhausted: s.IsBudgetExhausted})
+		out = append(out, budgetState{SLO: s.Name, Labels: s.Labels, Remaining: s.ErrorBudgetRemaining, Total: &total, Exhausted: s.IsBudgetExhausted})
 	}
 	return out, nil
 }
@@ -280,15 +291,43 @@ func fetchPrometheus(ctx context.Context, base, service string) ([]budgetState, 
 		if !ok || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("slo %q: the remaining budget %v is not a number", name, r.Value[1])
 		}
-		out = append(out, budgetState{SLO: name, Service: r.Metric["service"], Remaining: v, Exhausted: v <= 0})
+		out = append(out, budgetState{SLO: name, Service: r.Metric["service"], Labels: groupLabels(r.Metric), Remaining: v, Exhausted: v <= 0})
 	}
 	slices.SortFunc(out, func(a, b budgetState) int {
 		if c := strings.Compare(a.SLO, b.SLO); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Service, b.Service)
+		if c := strings.Compare(a.Service, b.Service); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name(), b.name())
 	})
 	return out, nil
+}
+
+// groupLabels returns the labels of a series of remainingMetric besides
+// its name, slo and service: those that tell the groups of a grouped SLO
+// apart (and the SLO's fixed labels); nil when there are none.
+func groupLabels(metric map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range metric {
+		if k != "__name__" && k != "slo" && k != "service" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// name is how the gate names the SLO: its name, and for a member of a
+// grouped SLO its labels as PromQL writes them, checkout{route="/pay"}.
+func (s budgetState) name() string {
+	if len(s.Labels) == 0 {
+		return s.SLO
+	}
+	return series.Selector(s.SLO, s.Labels)
 }
 
 // get fetches url and returns its body; a status other than 2xx is an
