@@ -265,3 +265,32 @@ func TestCorrectionEdgesBetweenBucketBoundaries(t *testing.T) {
 		t.Errorf("failures %d, want 11001: the events at the start and just before the end are left out", s.Failures)
 	}
 }
+
+func TestFamilyAddCorrectionReachesEveryMember(t *testing.T) {
+	clock := newFakeClock()
+	f, err := NewFamily(Objective{Name: "api", Target: 0.999}, []string{"route"}, WithTrackerOptions(WithClock(clock.Now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(t0.Add(time.Hour + 10*time.Minute))
+	f.With("/pay").RecordN(0, 10)
+	clock.Set(t0.Add(2 * time.Hour))
+	if err := f.AddCorrection(Correction{Start: t0.Add(time.Hour), End: t0.Add(3 * time.Hour), Reason: "not ours"}); err != nil {
+		t.Fatal(err)
+	}
+	f.With("/pay").RecordN(0, 10)
+	f.With("/cart").RecordN(0, 10) // a member made during the correction
+	clock.Set(t0.Add(3 * time.Hour))
+	f.With("/cart").RecordN(1, 0)
+	for _, m := range f.Members() {
+		if s := m.Snapshot(); s.Failures != 0 || len(s.Corrections) != 1 {
+			t.Errorf("member %v: %d failures, corrections %v; want 0 and the one", m.Labels(), s.Failures, s.Corrections)
+		}
+	}
+	if got := f.Objective().Corrections; len(got) != 1 {
+		t.Errorf("family objective corrections %v", got)
+	}
+	if err := f.AddCorrection(Correction{Start: t0.Add(2 * time.Hour), End: t0.Add(4 * time.Hour)}); err == nil {
+		t.Error("an overlapping correction was accepted")
+	}
+}

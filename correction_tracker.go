@@ -2,6 +2,8 @@ package slo
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -80,4 +82,29 @@ func (t *Tracker) correctionPeriods(now int64) []CorrectionPeriod {
 		ps[i].Active = !at.Before(ps[i].Start) && at.Before(ps[i].End)
 	}
 	return ps
+}
+
+// AddCorrection adds a correction at run time to every member of the
+// family, as [Tracker.AddCorrection] does, and to the objective of the
+// members made later. It returns a *[ValidationError] when c is invalid for
+// the family's objective and the corrections added before.
+func (f *Family) AddCorrection(c Correction) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o := f.obj
+	o.Corrections = append(slices.Clone(o.Corrections), c)
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("slo: family %q: correction: %w", f.obj.Name, err)
+	}
+	members := slices.Collect(maps.Values(*f.members.Load()))
+	if f.overflow != nil {
+		members = append(members, f.overflow)
+	}
+	for _, t := range members {
+		if err := t.AddCorrection(c); err != nil {
+			return err // unreachable: every member has the family's corrections
+		}
+	}
+	f.obj.Corrections = o.Corrections
+	return nil
 }
