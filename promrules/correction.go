@@ -52,7 +52,7 @@ const week = 7 * 24 * 3600
 func (p *plan) checkCorrections() *fieldError {
 	for _, w := range p.obj.WeeklyCorrections {
 		if !isUTC(w.Location) {
-			return bad("corrections", "the weekly correction at %v in %s: the rules follow weekly corrections in UTC only (PromQL's time functions know no time zone); give the time in UTC, or a one-off period", w.Start, w.Location)
+			return bad("corrections", "the weekly correction on %v at %s in %s: the rules follow weekly corrections in UTC only (PromQL's time functions know no time zone); give the time in UTC, or a one-off period", w.Days, time.Time{}.Add(w.Start).Format("15:04:05"), w.Location)
 		}
 	}
 	return nil
@@ -196,9 +196,11 @@ func (g *testGen) correctionTests(groups []testGroup) []testGroup {
 				last = max(last, d)
 			}
 		}
+		// The longest range a condition of the rules covers is the
+		// longest alert window's.
 		reached := false
 		for t := time.Duration(0); t <= last && !reached; t += g.eval {
-			reached = p.correctedAt(epoch.Add(t), p.obj.Window)
+			reached = p.correctedAt(epoch.Add(t), p.windows[len(p.windows)-1])
 		}
 		if reached {
 			g.warnings = append(g.warnings, fmt.Sprintf("%s: test %q left out: a weekly correction falls in its time", g.id, strings.TrimPrefix(grp.Name, g.id+": ")))

@@ -79,7 +79,7 @@ func TestRulesRefuseAWeeklyCorrectionOutsideUTC(t *testing.T) {
 	s := weeklyAt2()
 	s.Objective.WeeklyCorrections[0].Location = berlin
 	_, err = Generate([]spec.SLO{s}, Options{})
-	if err == nil || !strings.Contains(err.Error(), "corrections: the weekly correction at 2h0m0s in Europe/Berlin: the rules follow weekly corrections in UTC only") {
+	if err == nil || !strings.Contains(err.Error(), "corrections: the weekly correction on [Thursday] at 02:00:00 in Europe/Berlin: the rules follow weekly corrections in UTC only") {
 		t.Fatalf("Generate = %v, want the zone refused", err)
 	}
 	s.Objective.WeeklyCorrections[0].Location = time.FixedZone("UTC", 0)
