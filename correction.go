@@ -159,6 +159,13 @@ func (c *corrections) nextChange(t int64) int64 {
 	return next
 }
 
+// The span of time a one-off correction may fall in: Unix times that
+// nanoseconds (the tracker's clock) and PromQL's time() both hold.
+var (
+	minCorrection = time.Unix(0, 0)
+	maxCorrection = time.Date(2200, time.January, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // validateCorrections adds the problems of o's corrections: periods that
 // end before they start or last longer than the SLO window, weekly ones with
 // no day, a day twice or a start outside the day, and any two periods that
@@ -174,6 +181,9 @@ func (o Objective) validateCorrections(add func(field, format string, args ...an
 		switch {
 		case c.Start.IsZero() || c.End.IsZero():
 			add(field, "needs both a start and an end")
+			continue
+		case c.Start.Before(minCorrection) || c.End.After(maxCorrection):
+			add(field, "%s to %s is outside the years 1970 to 2199", c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339))
 			continue
 		case !c.End.After(c.Start):
 			add(field+".End", "%s is not after the start %s", c.End.Format(time.RFC3339), c.Start.Format(time.RFC3339))

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -184,6 +185,8 @@ func TestCorrectionValidation(t *testing.T) {
 	}{
 		{"end before start", Objective{Corrections: []Correction{one(2*time.Hour, time.Hour)}}, "Corrections[0].End", "is not after the start"},
 		{"empty period", Objective{Corrections: []Correction{one(time.Hour, time.Hour)}}, "Corrections[0].End", "is not after the start"},
+		{"before 1970", Objective{Corrections: []Correction{{Start: time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), End: t0}}}, "Corrections[0]", "outside the years 1970 to 2199"},
+		{"past 2199", Objective{Corrections: []Correction{{Start: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(9999, 1, 2, 0, 0, 0, 0, time.UTC)}}}, "Corrections[0]", "outside the years 1970 to 2199"},
 		{"no end", Objective{Corrections: []Correction{{Start: t0}}}, "Corrections[0]", "needs both a start and an end"},
 		{"longer than the window", Objective{Window: 7 * day, Corrections: []Correction{one(0, 8*day)}}, "Corrections[0]", "longer than the SLO window"},
 		{"overlapping", Objective{Corrections: []Correction{one(5*time.Hour, 6*time.Hour), one(time.Hour, 3*time.Hour), one(2*time.Hour, 4*time.Hour)}}, "Corrections[2]", "overlaps Corrections[1]"},
@@ -293,4 +296,44 @@ func TestFamilyAddCorrectionReachesEveryMember(t *testing.T) {
 	if err := f.AddCorrection(Correction{Start: t0.Add(2 * time.Hour), End: t0.Add(4 * time.Hour)}); err == nil {
 		t.Error("an overlapping correction was accepted")
 	}
+}
+
+// FuzzCorrections builds objectives with arbitrary corrections and adds one
+// at run time while events are recorded: no input panics, snapshots stay
+// finite, the windows never count more than was recorded, and the
+// cumulative counters count everything.
+func FuzzCorrections(f *testing.F) {
+	f.Add(int64(time.Hour), int64(2*time.Hour), uint8(0), int64(2*time.Hour), int64(time.Hour), int64(-time.Hour), int64(30*time.Minute), int64(time.Minute), uint8(50))
+	f.Add(int64(0), int64(-1), uint8(7), int64(-1), int64(0), int64(0), int64(0), int64(-time.Hour), uint8(3))
+	f.Add(int64(math.MaxInt64), int64(math.MinInt64), uint8(6), int64(24*time.Hour-1), int64(7*24*time.Hour), int64(math.MaxInt64), int64(math.MaxInt64), int64(time.Second), uint8(200))
+	f.Fuzz(func(t *testing.T, start, end int64, day uint8, at, dur, addStart, addLen, step int64, n uint8) {
+		o := Objective{Name: "fuzz", Target: 0.999,
+			Corrections:       []Correction{{Start: t0.Add(time.Duration(start)), End: t0.Add(time.Duration(end))}},
+			WeeklyCorrections: []WeeklyCorrection{{Days: []time.Weekday{time.Weekday(day)}, Start: time.Duration(at), Duration: time.Duration(dur)}},
+		}
+		clock := newFakeClock()
+		tr, err := NewTracker(o, WithClock(clock.Now))
+		if err != nil {
+			o.Corrections, o.WeeklyCorrections = nil, nil
+			tr = mustTracker(t, o, WithClock(clock.Now))
+		}
+		var recorded uint64
+		for i := range n {
+			if i == n/2 {
+				from := clock.Now().Add(time.Duration(addStart))
+				_ = tr.AddCorrection(Correction{Start: from, End: from.Add(time.Duration(addLen))})
+			}
+			tr.RecordN(3, 1)
+			recorded += 4
+			clock.Advance(time.Duration(step))
+			s := tr.Snapshot()
+			finite(t, s)
+			if s.Total > recorded {
+				t.Fatalf("window holds %d events, %d recorded", s.Total, recorded)
+			}
+		}
+		if s := tr.Snapshot(); s.Good+s.Bad != recorded {
+			t.Fatalf("cumulative %d, want %d", s.Good+s.Bad, recorded)
+		}
+	})
 }
