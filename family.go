@@ -163,7 +163,11 @@ func NewFamily(o Objective, labels []string, opts ...FamilyOption) (*Family, err
 func (f *Family) Name() string { return f.obj.Name }
 
 // Objective returns the family's objective, with defaults applied.
-func (f *Family) Objective() Objective { return f.obj.WithDefaults() }
+func (f *Family) Objective() Objective {
+	f.mu.Lock() // AddCorrection changes its corrections
+	defer f.mu.Unlock()
+	return f.obj.WithDefaults()
+}
 
 // Labels returns the names of the family's labels, in order.
 func (f *Family) Labels() []string { return slices.Clone(f.labels) }

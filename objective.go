@@ -80,6 +80,13 @@ type Objective struct {
 	// before the tier may fire. It keeps a low-traffic service from paging
 	// on its first failed request. Zero means no minimum.
 	MinEvents uint64
+
+	// Corrections are periods whose events count for neither the budget
+	// nor the burn rates (see [Correction]); WeeklyCorrections recur every
+	// week. No two periods may overlap, and none may last longer than
+	// Window. [Tracker.AddCorrection] adds more at run time.
+	Corrections       []Correction
+	WeeklyCorrections []WeeklyCorrection
 }
 
 // An AlertTier is one rule of the multiwindow, multi-burn-rate policy: it
@@ -180,6 +187,8 @@ func (o Objective) WithDefaults() Objective {
 	} else {
 		o.Tiers = slices.Clone(o.Tiers)
 	}
+	o.Corrections = slices.Clone(o.Corrections)
+	o.WeeklyCorrections = cloneWeekly(o.WeeklyCorrections)
 	return o
 }
 
@@ -280,6 +289,7 @@ func (o Objective) Validate() error {
 			add(field+".Factor", "%v is not a positive number", t.Factor)
 		}
 	}
+	o.validateCorrections(add)
 	if len(problems) == 0 {
 		return nil
 	}

@@ -138,3 +138,18 @@ func floorDiv(a, b int64) int64 {
 	}
 	return q
 }
+
+// clear empties every bucket the ring still holds that overlaps [from, to)
+// (Unix nanoseconds).
+func (r *ring) clear(from, to int64) {
+	if to <= from {
+		return
+	}
+	first := max(floorDiv(from, r.width), r.cur-int64(len(r.buckets))+1)
+	last := min(floorDiv(to-1, r.width), r.cur)
+	for k := first; k <= last; k++ {
+		i := r.index(k)
+		r.sum.sub(r.buckets[i])
+		r.buckets[i] = counts{}
+	}
+}

@@ -69,6 +69,11 @@ type Snapshot struct {
 	// Tiers holds the state of each alert tier of the objective.
 	Tiers []TierState
 
+	// Corrections holds the correction periods that overlap the SLO window
+	// up to Time, oldest first: the past ones still in the window and the
+	// active one. Their events are left out of every count above.
+	Corrections []CorrectionPeriod
+
 	// Good and Bad count every event since the tracker was made, windowless:
 	// the counters to export so that a monitoring system can aggregate
 	// replicas. They restart from zero with the process.

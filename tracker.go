@@ -37,6 +37,11 @@ type Tracker struct {
 	mu     sync.Mutex
 	rings  []*ring // one per distinct window, shortest first
 	sealed counts  // cumulative counts already added to the rings
+	// corr are the corrections, the objective's and those added at run
+	// time; lastSync is when sync last ran: the events of the next sync
+	// were recorded after it (see correction_tracker.go).
+	corr     corrections
+	lastSync int64
 
 	store   *storeLoop // nil without a store
 	closeMu sync.Mutex
@@ -128,12 +133,13 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 	for _, w := range windows {
 		t.rings = append(t.rings, newRing(w, buckets(w), now))
 	}
+	t.corr, t.lastSync = newCorrections(t.obj), now
 	finest := t.rings[0].width
 	for _, r := range t.rings[1:] {
 		finest = min(finest, r.width)
 	}
 	t.slack = 2*finest + int64(maxTick)
-	t.next.Store(t.nextBoundary())
+	t.next.Store(t.nextBoundary(now))
 	if cfg.store != nil {
 		t.store = startStore(t, cfg)
 		t.store.waitFirstLoad(ctx)
@@ -229,12 +235,12 @@ func (t *Tracker) advance(now int64) {
 // held.
 func (t *Tracker) sync(now int64) {
 	c := counts{good: t.good.Load(), bad: t.bad.Load()}
-	if d := (counts{c.good - t.sealed.good, c.bad - t.sealed.bad}); d != (counts{}) {
+	if d := (counts{c.good - t.sealed.good, c.bad - t.sealed.bad}); d != (counts{}) && !t.corrected() {
 		for _, r := range t.rings {
 			r.add(d)
 		}
-		t.sealed = c
 	}
+	t.sealed, t.lastSync = c, now
 	back := now < t.next.Load()-t.slack
 	for _, r := range t.rings {
 		if back {
@@ -242,13 +248,18 @@ func (t *Tracker) sync(now int64) {
 		}
 		r.advance(now)
 	}
-	t.next.Store(t.nextBoundary())
+	t.next.Store(t.nextBoundary(now))
 }
 
-func (t *Tracker) nextBoundary() int64 {
+// nextBoundary is when the rings must next move after now: the end of the
+// finest current bucket, or the start or end of a correction if sooner.
+func (t *Tracker) nextBoundary(now int64) int64 {
 	next := t.rings[0].next()
 	for _, r := range t.rings[1:] {
 		next = min(next, r.next())
+	}
+	if !t.corr.empty() {
+		next = min(next, t.corr.nextChange(now))
 	}
 	return next
 }
@@ -286,6 +297,7 @@ func (t *Tracker) Snapshot() Snapshot {
 	v.good, v.bad = t.good.Load(), t.bad.Load()
 	s := newSnapshot(t.obj, t.budget, time.Unix(0, now), v)
 	s.Labels = t.Labels()
+	s.Corrections = t.correctionPeriods(now)
 	return s
 }
 

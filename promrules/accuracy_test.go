@@ -90,7 +90,7 @@ func accSLO(sc accScenario) spec.SLO {
 		Service: "accuracy",
 		// No alert tiers: the long window does not depend on them, and
 		// every rule costs promtool time at each of 2,304 evaluations.
-		Objective: slo.Objective{Name: sc.name, Target: accTarget, Window: accWindow, Tiers: []slo.AlertTier{}},
+		Objective: slo.Objective{Name: sc.name, Target: accTarget, Window: accWindow, Tiers: []slo.AlertTier{}, Corrections: accCorrections[sc.name]},
 		SLI: spec.SLI{
 			ErrorQuery: fmt.Sprintf(`sum(rate(requests_total{scenario=%q,code="500"}[{{.window}}]))`, sc.name),
 			TotalQuery: fmt.Sprintf(`sum(rate(requests_total{scenario=%q}[{{.window}}]))`, sc.name),
@@ -108,7 +108,7 @@ func accSegments(sc accScenario) (segs []segment, total, errors float64) {
 		d, m := int(start/day), int(start%day/time.Minute)
 		tot, errs := sc.perMinute(d, m)
 		tot, errs = quantize(tot*accStep.Minutes()), quantize(errs*accStep.Minutes())
-		if t := time.Duration(i) * accStep; t > accEnd-accWindow {
+		if t := time.Duration(i) * accStep; t > accEnd-accWindow && !accCorrected(sc.name, start, t) {
 			total += tot
 			errors += errs
 		}

@@ -103,6 +103,9 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 	}
 	p.obj = o
 	p.budget = 1 - o.Target
+	if err := p.checkCorrections(); err != nil {
+		return nil, nil, err
+	}
 	if err := wholeMillis("window", o.Window); err != nil {
 		return nil, nil, err
 	}

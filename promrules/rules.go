@@ -111,7 +111,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 
 	sli := ruleGroup{Name: prefix + ":sli"}
 	for _, w := range p.windows {
-		sli.Rules = append(sli.Rules, b.record(ratioMetric(w), p.ratio(p.rangeOf(w))))
+		sli.Rules = append(sli.Rules, b.record(ratioMetric(w), p.windowRatio(w)))
 	}
 	budget := spec.FormatFloat(p.budget)
 	windowRules := func() []rule {
@@ -167,8 +167,8 @@ func (p *plan) groups() ([]ruleGroup, error) {
 			Name:     prefix + ":window",
 			Interval: promDuration(g),
 			Rules: []rule{
-				b.record(errorsMetric(g), errs),
-				b.record(totalMetric(g), total),
+				b.record(errorsMetric(g), p.uncorrected(errs, g)),
+				b.record(totalMetric(g), p.uncorrected(total, g)),
 				b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", sumOver(errorsMetric(g)), sumOver(totalMetric(g))), sumOver(totalMetric(g)))),
 			},
 		}

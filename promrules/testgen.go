@@ -246,7 +246,7 @@ func (g *testGen) groups() []testGroup {
 	for _, t := range p.obj.Tiers {
 		out = append(out, g.tier(t.LongWindow, t.ShortWindow, t.Factor, string(t.Severity))...)
 	}
-	return out
+	return g.correctionTests(out)
 }
 
 // maxReplayedWindow is the longest SLO window the tests replay whole.

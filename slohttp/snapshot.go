@@ -53,6 +53,9 @@ type Snapshot struct {
 	Tiers                   []Tier     `json:"tiers"`
 	CumulativeGood          uint64     `json:"cumulative_good"`
 	CumulativeBad           uint64     `json:"cumulative_bad"`
+	// Corrections are the correction periods in the window, past and
+	// active; the field is left out when there is none.
+	Corrections []Correction `json:"corrections,omitempty"`
 }
 
 // A BurnRate is the JSON form of an slo.BurnRateSample.
@@ -111,6 +114,7 @@ func NewSnapshot(s slo.Snapshot) Snapshot {
 		Tiers:                make([]Tier, len(s.Tiers)),
 		CumulativeGood:       s.Good,
 		CumulativeBad:        s.Bad,
+		Corrections:          newCorrections(s.Corrections),
 	}
 	if s.TimeToExhaustion != slo.Forever {
 		secs := s.TimeToExhaustion.Seconds()

@@ -45,7 +45,7 @@ func (d *decoder) native(file *File, root *yaml.Node, path string) {
 
 func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, fileLabels map[string]string, window time.Duration) {
 	d.slo = d.peekName(n, "name")
-	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting")
+	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting", "corrections")
 	if o == nil {
 		return
 	}
@@ -97,6 +97,9 @@ func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, file
 	}
 	if v := o.get(d, "alerting"); v != nil {
 		dr.ok = d.nativeAlerting(dr, v, o.field("alerting")) && dr.ok
+	}
+	if v := o.get(d, "corrections"); v != nil {
+		dr.ok = d.corrections(dr, v, o.field("corrections")) && dr.ok
 	}
 	d.finish(file, dr)
 }
