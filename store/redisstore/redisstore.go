@@ -295,6 +295,15 @@ func (s *Store) Instances(ctx context.Context, objective string) (map[string]*sl
 		s.fleetErrors.Add(1)
 		return nil, fmt.Errorf("redisstore: HGETALL %s: %w", key, err)
 	}
+	return s.states(ctx, objective, fields), nil
+}
+
+// states decodes the fields of the objective's hash, read at once, into
+// each live instance's state. States that cannot be decoded are logged and
+// left out; states older than their window plus the expiry margin are left
+// out and deleted, each only if its field still holds the state read.
+func (s *Store) states(ctx context.Context, objective string, fields map[string]string) map[string]*slo.State {
+	key := s.Key(objective)
 	now := s.now()
 	states := make(map[string]*slo.State, len(fields))
 	var stale []any // instance, SHA-1 of the state read, ...
@@ -318,7 +327,7 @@ func (s *Store) Instances(ctx context.Context, objective string) (map[string]*sl
 			s.log.Warn("redisstore: deleting stale instance states", "key", key, "instances", stale, "err", err)
 		}
 	}
-	return states, nil
+	return states
 }
 
 // deleteUnchanged deletes from the hash KEYS[1] each field ARGV[i] whose
@@ -353,15 +362,9 @@ func (s *Store) FleetMemberSnapshot(ctx context.Context, o slo.Objective, labels
 	if err != nil {
 		return slo.Snapshot{}, err
 	}
-	now := s.now()
-	sum, err := sumTracker(o, labels, now)
+	sum, err := sumStates(o, labels, s.now(), states)
 	if err != nil {
-		return slo.Snapshot{}, fmt.Errorf("redisstore: %w", err)
-	}
-	for _, st := range states {
-		if err := sum.Restore(st); err != nil {
-			return slo.Snapshot{}, fmt.Errorf("redisstore: %w", err)
-		}
+		return slo.Snapshot{}, err
 	}
 	return sum.Snapshot(), nil
 }
