@@ -1,6 +1,6 @@
 // Package redisstore keeps tracker states in Redis, so that each replica of
-// a service survives its restarts and FleetSnapshot sums every replica's
-// windows into the fleet's error budget.
+// a service survives its restarts and every view can show the fleet's error
+// budget: every replica's windows summed.
 //
 // Every replica (instance) counts its own events in memory, exactly as
 // without a store: recording never touches the network. Its tracker saves
@@ -9,7 +9,10 @@
 // overwrites the instance's previous state instead of adding to it, a save
 // that is retried, repeated or replayed after an outage never counts an
 // event twice. [Store.FleetSnapshot] sums the states of all instances into
-// the fleet-wide view, beside each tracker's local Snapshot.
+// the fleet-wide view, beside each tracker's local Snapshot, and
+// [Store.Fleet] makes that view an [slo.Source] for the /slo report, the
+// dashboard, the Prometheus collector, the audit watcher and the release
+// gate.
 //
 //	client, err := redisstore.NewClient("redis://redis:6379/0")
 //	if err != nil { ... }
@@ -19,6 +22,7 @@
 //	...
 //	fleet, err := store.FleetSnapshot(ctx, objective) // all replicas
 //	local := reg.Tracker(objective.Name).Snapshot()  // this one
+//	http.Handle("/slo", slohttp.SnapshotHandler(store.Fleet(reg))) // all, every objective
 //
 // # Keys
 //
