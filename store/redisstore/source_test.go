@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/slohttp"
+	"github.com/slo-budget-tracker/slo/sloprom"
 )
 
 // fleetReplica is one replica of a service: a registry with a plain
@@ -150,11 +152,21 @@ func TestFleetSourceFailsWhileRedisIsDown(t *testing.T) {
 	clock := newFakeClock()
 	reg, st := fleetReplica(t, c, "pod-a", clock.Now)
 	reg.Family("api").With("/pay").RecordSuccess()
+	if err := reg.Close(context.Background()); err != nil { // saves
+		t.Fatal(err)
+	}
 	src := st.Fleet(reg)
 	if _, err := src.Snapshots(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	metrics := sloprom.Handler(src)
+	if out := scrape(t, metrics); !strings.Contains(out, "slo_source_up 1\n") || !strings.Contains(out, `slo_window_events{route="/pay",slo="api"} 1`+"\n") {
+		t.Errorf("metrics of the fleet:\n%s", out)
+	}
 	srv.stop()
+	if out := scrape(t, metrics); !strings.Contains(out, "slo_source_up 0\n") || strings.Contains(out, "slo_window_events") {
+		t.Errorf("metrics of the fleet with Redis down:\n%s", out)
+	}
 	snaps, err := src.Snapshots(context.Background())
 	if err == nil {
 		t.Fatalf("Redis down: %d snapshots and no error", len(snaps))
@@ -211,4 +223,15 @@ func TestFleetSourceTimesOut(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Snapshots still blocked after 10s")
 	}
+}
+
+// scrape returns what h serves, failing the test unless it answers 200.
+func scrape(t *testing.T, h http.Handler) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
 }
