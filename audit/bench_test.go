@@ -90,7 +90,7 @@ func BenchmarkCheck(b *testing.B) {
 	b.Run("Check", func(b *testing.B) {
 		w := NewWatcher(reg, nil)
 		for b.Loop() {
-			w.Check()
+			mustCheck(b, w)
 		}
 	})
 }

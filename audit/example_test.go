@@ -79,7 +79,9 @@ func ExampleWatcher() {
 	minute := func(good, bad uint64) {
 		tr.RecordN(good, bad)
 		now = now.Add(time.Minute)
-		watcher.Check()
+		if _, err := watcher.Check(context.Background()); err != nil {
+			log.Fatal(err)
+		}
 	}
 	for range 5 {
 		minute(1000, 0)

@@ -93,7 +93,12 @@ func TestAFailingReceiverNeverSlowsRecording(t *testing.T) {
 				defer wg.Done()
 				for ctx.Err() == nil {
 					start := time.Now()
-					n := len(w.Check())
+					events, err := w.Check(ctx)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					n := len(events)
 					d := time.Since(start)
 					enqueued.Add(uint64(n))
 					mu.Lock()

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -14,25 +15,20 @@ const (
 	DefaultHoldDown = 5 * time.Minute
 )
 
-// A Source gives the snapshots a Watcher evaluates; *slo.Registry is one.
-type Source interface {
-	SnapshotAll() []slo.Snapshot
-}
-
-// Trackers returns a Source over the given trackers, for a program that
-// keeps its trackers outside a Registry.
-func Trackers(ts ...*slo.Tracker) Source {
+// Trackers returns an [slo.Source] over the given trackers, for a program
+// that keeps its trackers outside a Registry.
+func Trackers(ts ...*slo.Tracker) slo.Source {
 	return trackers(ts)
 }
 
 type trackers []*slo.Tracker
 
-func (ts trackers) SnapshotAll() []slo.Snapshot {
+func (ts trackers) Snapshots(context.Context) ([]slo.Snapshot, error) {
 	out := make([]slo.Snapshot, len(ts))
 	for i, t := range ts {
 		out[i] = t.Snapshot()
 	}
-	return out
+	return out, nil
 }
 
 // A WatchOption configures a Watcher.
@@ -62,7 +58,8 @@ func WithHoldDown(d time.Duration) WatchOption {
 	}
 }
 
-// A Watcher turns the snapshots of a Source into edge-triggered events for
+// A Watcher turns the snapshots of an [slo.Source] (a Registry, a Redis
+// fleet, any other) into edge-triggered events for
 // a Sink. Each objective has one signal per alert tier (or, when its tier
 // policy is disabled, per burn-rate window) and one for its budget:
 //
@@ -78,9 +75,15 @@ func WithHoldDown(d time.Duration) WatchOption {
 // check takes every signal as clear: a signal already firing then sends its
 // start event, also after a restart.
 //
+// A check whose source cannot be read (a fleet's Redis down) sends nothing
+// and changes nothing: a signal seen firing before the outage ends only
+// after the source is back and the signal has been seen clear for the
+// hold-down. Run logs such an outage once, through the sink's logger, and
+// once more when the source is readable again.
+//
 // A Watcher is safe for concurrent use.
 type Watcher struct {
-	src      Source
+	src      slo.Source
 	sink     *Sink
 	interval time.Duration
 	holdDown time.Duration
@@ -125,7 +128,7 @@ func (s *signal) update(firing bool, now time.Time, holdDown time.Duration) (sta
 
 // NewWatcher returns a watcher that sends the transitions of src's
 // objectives to sink. With a nil sink, Run returns at once.
-func NewWatcher(src Source, sink *Sink, opts ...WatchOption) *Watcher {
+func NewWatcher(src slo.Source, sink *Sink, opts ...WatchOption) *Watcher {
 	w := &Watcher{
 		src:      src,
 		sink:     sink,
@@ -139,29 +142,48 @@ func NewWatcher(src Source, sink *Sink, opts ...WatchOption) *Watcher {
 	return w
 }
 
-// Run checks every interval until ctx ends. It returns at once when the
-// watcher's sink is nil, so a disabled audit stream costs nothing.
+// Run checks every interval until ctx ends, each check bounded by the
+// interval. It returns at once when the watcher's sink is nil, so a
+// disabled audit stream costs nothing.
 func (w *Watcher) Run(ctx context.Context) {
 	if w.sink == nil {
 		return
 	}
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			w.Check()
+			checkCtx, cancel := context.WithTimeout(ctx, w.interval)
+			_, err := w.Check(checkCtx)
+			cancel()
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return
+			case err != nil && !failing:
+				failing = true
+				w.sink.cfg.Logger.Error("audit: cannot read the SLOs; no events until they can be read", "error", err)
+			case err == nil && failing:
+				failing = false
+				w.sink.cfg.Logger.Info("audit: the SLOs are readable again")
+			}
 		}
 	}
 }
 
 // Check evaluates every objective of the source now, enqueues the events
 // of the transitions it finds and returns them, in objective order (the
-// source's), each objective's signals first and its budget last.
-func (w *Watcher) Check() []Event {
-	snaps := w.src.SnapshotAll()
+// source's), each objective's signals first and its budget last. When the
+// source cannot be read, Check returns its error, sends nothing and keeps
+// every signal as it was.
+func (w *Watcher) Check(ctx context.Context) ([]Event, error) {
+	snaps, err := w.src.Snapshots(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: reading the SLOs: %w", err)
+	}
 	w.mu.Lock()
 	var events []Event
 	for _, s := range snaps {
@@ -171,7 +193,7 @@ func (w *Watcher) Check() []Event {
 	for _, e := range events {
 		w.sink.Enqueue(e)
 	}
-	return events
+	return events, nil
 }
 
 func (w *Watcher) check(s slo.Snapshot, events []Event) []Event {

@@ -41,12 +41,12 @@ func seen(start time.Time, e Event) string {
 
 // replay records one minute of traffic per entry of errs (1000 events,
 // errs[i] of them bad), advances the clock a minute and checks.
-func replay(c *slotest.Clock, tr *slo.Tracker, w *Watcher, start time.Time, errs []uint64) []string {
+func replay(t testing.TB, c *slotest.Clock, tr *slo.Tracker, w *Watcher, start time.Time, errs []uint64) []string {
 	var out []string
 	for _, bad := range errs {
 		tr.RecordN(1000-bad, bad)
 		c.Advance(time.Minute)
-		for _, e := range w.Check() {
+		for _, e := range mustCheck(t, w) {
 			out = append(out, seen(start, e))
 		}
 	}
@@ -83,7 +83,7 @@ func TestWatcherSendsOneEventPerTransitionToTheReceiver(t *testing.T) {
 	w := NewWatcher(reg, sink, WithHoldDown(3*time.Minute))
 
 	// 10 clean minutes, 5 at 20% errors (burn rate 20), then clean.
-	got := replay(c, tr, w, start, concat(minutes(10, 0), minutes(5, 200), minutes(70, 0)))
+	got := replay(t, c, tr, w, start, concat(minutes(10, 0), minutes(5, 200), minutes(70, 0)))
 	want := []string{
 		"11m slo_budget_exhausted checkout window 1h0m0s",  // 200 failures > 1% of 11000
 		"13m slo_burn_started checkout page 5m0s/1m0s x10", // 600/5000 over 5m, 200/1000 over 1m
@@ -178,7 +178,7 @@ func TestWatcherHoldDownKeepsAFlappingSignalFromFloodingTheStream(t *testing.T) 
 			}
 			w := NewWatcher(Trackers(tr), nil, WithHoldDown(tc.holdDown))
 			var got []string // the budget, spent from 11m on, is not the point here
-			for _, e := range replay(c, tr, w, c.Now(), flaps) {
+			for _, e := range replay(t, c, tr, w, c.Now(), flaps) {
 				if !strings.Contains(e, "budget") {
 					got = append(got, e)
 				}
@@ -207,7 +207,7 @@ func TestWatcherWatchesBurnRateWindowsWhenTheTierPolicyIsDisabled(t *testing.T) 
 	for _, bad := range concat(minutes(9, 0), []uint64{1000}, minutes(15, 0)) {
 		tr.RecordN(1000-bad, bad)
 		c.Advance(time.Minute)
-		events = append(events, w.Check()...)
+		events = append(events, mustCheck(t, w)...)
 	}
 	var got []string
 	for _, e := range events {
@@ -328,7 +328,7 @@ func TestWatcherWatchesEachFamilyMemberWithItsLabels(t *testing.T) {
 		f.With("/pay").RecordN(1000-pay, pay)
 		f.With("/search").RecordN(1000-search, search)
 		c.Advance(time.Minute)
-		for _, e := range w.Check() {
+		for _, e := range mustCheck(t, w) {
 			got = append(got, fmt.Sprintf("%s %v", seen(start, e), e.Payload.Labels))
 		}
 	}

@@ -81,6 +81,12 @@
 //
 // docs/json.md in the repository describes every field at length.
 //
+// SnapshotHandler and DashboardHandler read any slo.Source: the process's
+// Registry, the Redis fleet of package store/redisstore, or another
+// process's report through NewRemoteSource, which decodes the report back
+// into snapshots (ParseReport) and takes a status other than 2xx, such as
+// the 503 a handler answers when its own source fails, as an error.
+//
 // # The dashboard
 //
 // DashboardHandler serves a page with one card per objective, the worst

@@ -13,8 +13,8 @@ import (
 
 // A Report is the JSON document SnapshotHandler serves: one Snapshot per
 // objective, and per member of a family, sorted by name (a family's members
-// by their label values). Decode a service's /slo into a Report to read
-// it (as `slo gate` does).
+// by their label values). [NewRemoteSource] reads a service's /slo back as
+// an slo.Source (as `slo gate` does); [ParseReport] decodes one.
 type Report struct {
 	SLOs []Snapshot `json:"slos"`
 }

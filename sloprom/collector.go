@@ -1,12 +1,14 @@
 package sloprom
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -48,10 +50,43 @@ func descKey(id series.ID, names []string) string {
 	return strconv.Itoa(int(id)) + ":" + strings.Join(names, ",")
 }
 
-// NewCollector returns a collector of the objectives of r, family members
-// included. It holds no state of its own: each Collect takes a fresh
-// snapshot of every tracker in r, so objectives and families defined after
-// registration appear at the next scrape. A nil r collects nothing.
+// DefaultTimeout bounds the read of a collector's source at each scrape
+// (see [WithTimeout]): below Prometheus's default scrape timeout of 10s.
+const DefaultTimeout = 5 * time.Second
+
+// sourceUp is the descriptor of slo_source_up, the series that says
+// whether a source other than a Registry could be read.
+var sourceUp = prometheus.NewDesc("slo_source_up",
+	"1 when the last scrape read the SLO source (a Redis fleet, a remote report), 0 when it failed and no SLO series were exported.", nil, nil)
+
+// A CollectorOption configures [NewCollector] and [Handler].
+type CollectorOption func(*collector)
+
+// WithTimeout sets how long each scrape waits for the source; the default
+// is [DefaultTimeout]. d <= 0 keeps the default.
+func WithTimeout(d time.Duration) CollectorOption {
+	return func(c *collector) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// NewCollector returns a collector of the objectives of src, family
+// members included. It holds no state of its own: each Collect reads src
+// afresh, so objectives and families defined after registration appear at
+// the next scrape. A nil src, or a nil *slo.Registry, collects nothing.
+//
+// For an *slo.Registry, the process's own trackers, it exports every series
+// of the package documentation. For any other [slo.Source] (a Redis fleet,
+// another process's report) it exports the series of its snapshots and
+// leaves out the process's own counters (slo_events_total, slo_store_*,
+// slo_family_folded_total), which describe one process, not what the
+// source reports; besides, it exports slo_source_up: 1 when the source was
+// read, 0 when it failed or did not answer within the timeout (see
+// [WithTimeout]), and then no SLO series at all, so that a fleet that
+// cannot be read shows as such (alert on slo_source_up == 0) rather than
+// as stale or empty budgets, while the rest of the scrape goes on.
 //
 // The collector is an unchecked one: its Describe sends nothing. A
 // descriptor fixes a metric's label names, and a family's members carry
@@ -62,12 +97,17 @@ func descKey(id series.ID, names []string) string {
 // gather (one type and help text per metric name, no duplicate series,
 // valid label names and values); what registration no longer does is
 // compare the metric names with other collectors' up front.
-func NewCollector(r *slo.Registry) prometheus.Collector {
-	return &collector{reg: r}
+func NewCollector(src slo.Source, opts ...CollectorOption) prometheus.Collector {
+	c := &collector{src: src, timeout: DefaultTimeout}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 type collector struct {
-	reg *slo.Registry
+	src     slo.Source
+	timeout time.Duration
 }
 
 // Describe implements prometheus.Collector; it sends nothing, which makes
@@ -76,13 +116,49 @@ func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	if c.reg == nil {
+	if reg, ok := c.src.(*slo.Registry); ok {
+		collectRegistry(ch, reg)
 		return
 	}
-	for _, t := range c.reg.Trackers() {
+	if c.src == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	snaps, err := c.src.Snapshots(ctx)
+	if err != nil {
+		send(ch, sourceUp, prometheus.GaugeValue, 0)
+		return
+	}
+	send(ch, sourceUp, prometheus.GaugeValue, 1)
+	for _, s := range snaps {
+		series.Each(s, slo.StoreStats{}, func(id series.ID, v float64, names, values []string) {
+			if !processSeries(id) {
+				collectSeries(ch, id, v, names, values)
+			}
+		})
+	}
+}
+
+// processSeries reports whether the series id counts what one process saw
+// since it started, rather than what its snapshot reports.
+func processSeries(id series.ID) bool {
+	switch id {
+	case series.Events, series.StoreSaves, series.StoreFailures, series.StoreFailing, series.FamilyFolded:
+		return true
+	}
+	return false
+}
+
+// collectRegistry sends every series of the trackers and families of reg.
+func collectRegistry(ch chan<- prometheus.Metric, reg *slo.Registry) {
+	if reg == nil {
+		return
+	}
+	for _, t := range reg.Trackers() {
 		collectTracker(ch, t.Snapshot(), t.StoreStats())
 	}
-	for _, f := range c.reg.Families() {
+	for _, f := range reg.Families() {
 		series.EachFamily(f, func(id series.ID, v float64, names, values []string) {
 			collectSeries(ch, id, v, names, values)
 		})

@@ -1,5 +1,6 @@
-// Package sloprom exports the objectives of an [slo.Registry] as Prometheus
-// metrics, computed from fresh snapshots at every scrape.
+// Package sloprom exports the objectives of an [slo.Source] (usually the
+// process's [slo.Registry]) as Prometheus metrics, computed from fresh
+// snapshots at every scrape.
 //
 // Register [NewCollector] with a prometheus.Registerer, or serve [Handler]
 // on its own path. Every series carries the objective's name as the label
@@ -33,7 +34,21 @@
 // _total suffix for counters (promtool check metrics rejects it on a gauge):
 // they fall as events leave the window.
 //
-// The window gauges describe this process's view of the window. To aggregate
+// Any other Source (the Redis fleet of package store/redisstore, another
+// process's report read by slohttp.NewRemoteSource) exports the series of
+// its snapshots, without slo_events_total, slo_store_* and
+// slo_family_folded_total (a process's own counters), and besides them
+//
+//	slo_source_up                   gauge    1 when the source was read, 0 when it failed
+//
+// A read that fails or outlasts the collector's timeout ([WithTimeout], 5s
+// by default) exports slo_source_up 0 and no SLO series: Prometheus marks
+// them stale rather than reading a stale or an empty budget, the rest of
+// the scrape goes on, and `slo_source_up == 0` is the alert. The choice
+// over an invalid metric is deliberate: an invalid metric fails the whole
+// scrape of a registry served with promhttp's default error handling.
+//
+// The window gauges of a Registry describe this process's view of the window. To aggregate
 // a fleet of replicas, let Prometheus compute ratios from slo_events_total
 // with rate() or increase(): the counters are cumulative and restart from zero
 // with the process, which those functions handle.

@@ -24,8 +24,9 @@ faster than real time, so a 30-day budget burns in minutes and the burn-rate
 alerts can be watched.
 
 The budgets are saved under -data-dir and restored at the next start, or
-saved to Redis with -redis, one state per -instance; /slo/fleet then serves
-the budgets of every instance summed. AUDIT_STREAM_URL sends burn and budget
+saved to Redis with -redis, one state per -instance; the dashboard and /slo
+then show the budgets of every instance summed (the fleet's, the same on
+every replica), and /slo/local this replica's own. AUDIT_STREAM_URL sends burn and budget
 events to an audit stream. Ctrl-C stops the demo and saves the budgets.
 
 With -spec, the SLOs come from a spec file: latency SLIs are fed by request
@@ -38,7 +39,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rps := fs.Float64("rps", 20, "requests a second from the built-in load generator (0 for none)")
 	speed := fs.Float64("speed", 1, "how many times faster than real time the SLO clock runs")
 	dataDir := fs.String("data-dir", demo.DefaultDataDir(), `directory to save the budgets in ("" to keep them in memory only)`)
-	redisURL := fs.String("redis", "", "save the budgets to Redis instead, e.g. redis://127.0.0.1:6379/0, and serve the fleet's at /slo/fleet")
+	redisURL := fs.String("redis", "", "save the budgets to Redis instead, e.g. redis://127.0.0.1:6379/0, and show the fleet's on the dashboard and /slo")
 	instance := fs.String("instance", "", "this replica's name in Redis (default: the host name)")
 	specFile := fs.String("spec", "", "load the SLOs from this spec file instead of the built-in ones")
 	if code, ok := parseFlags(fs, args); !ok {

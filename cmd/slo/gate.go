@@ -204,41 +204,13 @@ func selectSLOs(states []budgetState, names []string) ([]budgetState, error) {
 }
 
 // fetchSLOEndpoint reads the report slohttp.SnapshotHandler serves at
-// rawURL, decoded into slohttp's own types (docs/json.md).
+// rawURL through an slohttp.RemoteSource (docs/json.md).
 func fetchSLOEndpoint(ctx context.Context, rawURL string) ([]budgetState, error) {
-	body, err := get(ctx, rawURL)
+	src, err := slohttp.NewRemoteSource(rawURL, http.DefaultClient)
 	if err != nil {
 		return nil, err
 	}
-	var rep slohttp.Report
-	if err := json.Unmarshal(body, &rep); err != nil {
-		return nil, fmt.Errorf("reading %s: not an SLO report: %w", rawURL, err)
-	}
-	if rep.SLOs == nil {
-		return nil, fmt.Errorf("reading %s: not an SLO report: no \"slos\" list", rawURL)
-	}
-	// A field the document lacks decodes as zero: a missing remaining
-	// budget must not read as a spent one, nor a missing name as "".
-	var fields struct {
-		SLOs []map[string]json.RawMessage `json:"slos"`
-	}
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, fmt.Errorf("reading %s: not an SLO report: %w", rawURL, err)
-	}
-	out := make([]budgetState, 0, len(rep.SLOs))
-	for i, s := range rep.SLOs {
-		if s.Name == "" || isNull(fields.SLOs[i]["error_budget_remaining"]) {
-			return nil, fmt.Errorf("reading %s: slos[%d] has no name or error_budget_remaining", rawURL, i)
-		}
-		total := s.Total
-		out = append(out, budgetState{SLO: s.Name, Labels: s.Labels, Remaining: s.ErrorBudgetRemaining, Total: &total, Exhausted: s.IsBudgetExhausted})
-	}
-	return out, nil
-}
-
-// isNull reports whether a JSON value is absent or null.
-func isNull(v json.RawMessage) bool {
-	return len(v) == 0 || string(v) == "null"
+	return sourceStates(ctx, src.WithUserAgent("slo-gate/"+version()))
 }
 
 // promResponse is the envelope of Prometheus's HTTP API.

@@ -5,7 +5,6 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +29,7 @@ type Config struct {
 	RPS      float64 // requests a second from the load generator; 0 for none
 	Speed    float64 // how many times faster than real time the SLO clock runs
 	DataDir  string  // the file store's directory; "" for no persistence
-	RedisURL string  // save budgets to Redis instead of files; /slo/fleet sums the instances
+	RedisURL string  // save budgets to Redis instead of files; /slo and the dashboard sum the instances
 	Instance string  // this replica's name in Redis; "" for the host name
 	// Objectives replaces the built-in objectives (from --spec).
 	Objectives []Objective
@@ -193,21 +192,29 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("demo: audit stream: %w", err)
 	}
 
+	// With Redis, the report and the dashboard show the fleet: every
+	// replica's saved budget summed, the same on every replica; /slo/local
+	// keeps this replica's own. The metrics and the audit stream stay this
+	// process's: Prometheus sums the replicas' counters, and one watcher
+	// per replica over the fleet would send each fleet event once per
+	// replica.
+	var view slo.Source = reg
 	top := http.NewServeMux()
+	if fleet != nil {
+		view = fleet.Fleet(reg)
+		top.Handle("/slo/local", slohttp.SnapshotHandler(reg))
+	}
 	top.Handle("/api/", handler)
 	top.Handle("/demo/fault", handler)
 	top.Handle("/metrics", sloprom.Handler(reg))
-	top.Handle("/slo", slohttp.SnapshotHandler(reg))
-	top.Handle("/slo/ui/", http.StripPrefix("/slo/ui", slohttp.DashboardHandler(reg,
+	top.Handle("/slo", slohttp.SnapshotHandler(view))
+	top.Handle("/slo/ui/", http.StripPrefix("/slo/ui", slohttp.DashboardHandler(view,
 		slohttp.WithTitle("slo demo: a sample shop's error budgets"),
 		slohttp.WithActions(
 			slohttp.DashboardAction{Label: "Inject 30% errors", Method: "POST", URL: "../../demo/fault?error_rate=0.3"},
 			slohttp.DashboardAction{Label: "Add 400ms latency", Method: "POST", URL: "../../demo/fault?latency=400ms"},
 			slohttp.DashboardAction{Label: "Heal", Method: "POST", URL: "../../demo/fault?error_rate=0&latency=0"},
 		))))
-	if fleet != nil {
-		top.Handle("/slo/fleet", fleetHandler(reg, fleet))
-	}
 	top.Handle("/{$}", http.RedirectHandler("/slo/ui/", http.StatusFound))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -226,7 +233,7 @@ func Run(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(cfg.Out, "  faults     curl -X POST '%s/demo/fault?error_rate=0.3&latency=400ms'   (error_rate=0&latency=0 heals)\n", base)
 	switch {
 	case fleet != nil:
-		fmt.Fprintf(cfg.Out, "  budgets    shared through Redis as instance %q (fleet view: %s/slo/fleet)\n", fleet.Instance(), base)
+		fmt.Fprintf(cfg.Out, "  budgets    shared through Redis as instance %q: the dashboard and /slo show the fleet's (this replica's: %s/slo/local)\n", fleet.Instance(), base)
 	case cfg.DataDir != "":
 		fmt.Fprintf(cfg.Out, "  budgets    saved under %s\n", cfg.DataDir)
 	default:
@@ -309,25 +316,4 @@ func fastClock(anchor time.Time, speed float64) func() time.Time {
 	return func() time.Time {
 		return anchor.Add(time.Duration(float64(time.Since(start)) * speed))
 	}
-}
-
-// fleetHandler serves the fleet-wide report: every instance's saved counts
-// summed, beside this one's.
-func fleetHandler(reg *slo.Registry, fleet *redisstore.Store) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var snaps []slo.Snapshot
-		for _, t := range reg.Trackers() {
-			s, err := fleet.FleetMemberSnapshot(r.Context(), t.Objective(), t.Labels())
-			if err != nil {
-				http.Error(w, "reading the fleet's budgets: "+err.Error(), http.StatusBadGateway)
-				return
-			}
-			snaps = append(snaps, s)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(slohttp.NewReport(snaps)) // a failed write means the client left
-	})
 }

@@ -68,7 +68,7 @@ func TestRecordingIsNeverSlowedByRedis(t *testing.T) {
 			name:     "redis paused",
 			interval: 500 * time.Millisecond,
 			client: func(t *testing.T) redis.UniversalClient {
-				c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", srv.port), ReadTimeout: -1, WriteTimeout: -1, MaxRetries: -1})
+				c := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: -1, WriteTimeout: -1, MaxRetries: -1})
 				t.Cleanup(func() { c.Close() })
 				return c
 			},
@@ -87,7 +87,7 @@ func TestRecordingIsNeverSlowedByRedis(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if srv.cmd == nil {
+			if !srv.Running() {
 				srv.start()
 			}
 			store := newStore(t, tt.client(t), "pod-"+tt.name)

@@ -1,6 +1,6 @@
 // Package redisstore keeps tracker states in Redis, so that each replica of
-// a service survives its restarts and FleetSnapshot sums every replica's
-// windows into the fleet's error budget.
+// a service survives its restarts and every view can show the fleet's error
+// budget: every replica's windows summed.
 //
 // Every replica (instance) counts its own events in memory, exactly as
 // without a store: recording never touches the network. Its tracker saves
@@ -9,7 +9,10 @@
 // overwrites the instance's previous state instead of adding to it, a save
 // that is retried, repeated or replayed after an outage never counts an
 // event twice. [Store.FleetSnapshot] sums the states of all instances into
-// the fleet-wide view, beside each tracker's local Snapshot.
+// the fleet-wide view, beside each tracker's local Snapshot, and
+// [Store.Fleet] makes that view an [slo.Source] for the /slo report, the
+// dashboard, the Prometheus collector, the audit watcher and the release
+// gate.
 //
 //	client, err := redisstore.NewClient("redis://redis:6379/0")
 //	if err != nil { ... }
@@ -19,6 +22,7 @@
 //	...
 //	fleet, err := store.FleetSnapshot(ctx, objective) // all replicas
 //	local := reg.Tracker(objective.Name).Snapshot()  // this one
+//	http.Handle("/slo", slohttp.SnapshotHandler(store.Fleet(reg))) // all, every objective
 //
 // # Keys
 //
@@ -295,6 +299,15 @@ func (s *Store) Instances(ctx context.Context, objective string) (map[string]*sl
 		s.fleetErrors.Add(1)
 		return nil, fmt.Errorf("redisstore: HGETALL %s: %w", key, err)
 	}
+	return s.states(ctx, objective, fields), nil
+}
+
+// states decodes the fields of the objective's hash, read at once, into
+// each live instance's state. States that cannot be decoded are logged and
+// left out; states older than their window plus the expiry margin are left
+// out and deleted, each only if its field still holds the state read.
+func (s *Store) states(ctx context.Context, objective string, fields map[string]string) map[string]*slo.State {
+	key := s.Key(objective)
 	now := s.now()
 	states := make(map[string]*slo.State, len(fields))
 	var stale []any // instance, SHA-1 of the state read, ...
@@ -318,7 +331,7 @@ func (s *Store) Instances(ctx context.Context, objective string) (map[string]*sl
 			s.log.Warn("redisstore: deleting stale instance states", "key", key, "instances", stale, "err", err)
 		}
 	}
-	return states, nil
+	return states
 }
 
 // deleteUnchanged deletes from the hash KEYS[1] each field ARGV[i] whose
@@ -353,15 +366,9 @@ func (s *Store) FleetMemberSnapshot(ctx context.Context, o slo.Objective, labels
 	if err != nil {
 		return slo.Snapshot{}, err
 	}
-	now := s.now()
-	sum, err := sumTracker(o, labels, now)
+	sum, err := sumStates(o, labels, s.now(), states)
 	if err != nil {
-		return slo.Snapshot{}, fmt.Errorf("redisstore: %w", err)
-	}
-	for _, st := range states {
-		if err := sum.Restore(st); err != nil {
-			return slo.Snapshot{}, fmt.Errorf("redisstore: %w", err)
-		}
+		return slo.Snapshot{}, err
 	}
 	return sum.Snapshot(), nil
 }

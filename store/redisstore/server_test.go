@@ -1,15 +1,10 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -17,69 +12,19 @@ import (
 )
 
 // redisServer is a real redis-server on a free loopback port, stopped by
-// the test's cleanup. It keeps no data on disk unless started with
-// persistence, so a restart comes back empty.
-type redisServer struct {
-	t    testing.TB
-	bin  string
-	port int
-	dir  string
-	args []string
-
-	mu  sync.Mutex
-	cmd *exec.Cmd
-	out *bytes.Buffer
-}
+// the test's cleanup (see testdeps.Redis).
+type redisServer struct{ *testdeps.Redis }
 
 func startRedis(t testing.TB, extra ...string) *redisServer {
 	t.Helper()
-	s := &redisServer{t: t, bin: testdeps.Binary(t, "redis-server"), port: testdeps.FreePort(t), dir: t.TempDir(), args: extra}
-	s.start()
-	t.Cleanup(s.stop)
-	return s
+	return &redisServer{testdeps.StartRedis(t, extra...)}
 }
 
-func (s *redisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.port) }
-
-// start runs the server and waits until it answers PING.
-func (s *redisServer) start() {
-	s.t.Helper()
-	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--daemonize", "no"}
-	args = append(args, s.args...)
-	cmd := exec.Command(s.bin, args...)
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("starting redis-server: %v", err)
-	}
-	s.mu.Lock()
-	s.cmd, s.out = cmd, out
-	s.mu.Unlock()
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.port), MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			s.stop()
-			s.t.Fatalf("redis-server on port %d did not answer within 10s:\n%s", s.port, out)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// start runs the server again and waits until it answers PING.
+func (s *redisServer) start() { s.Start() }
 
 // stop kills the server (as a crash would) and waits for it to exit.
-func (s *redisServer) stop() {
-	s.mu.Lock()
-	cmd := s.cmd
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
-}
+func (s *redisServer) stop() { s.Stop() }
 
 // client returns a client made by NewClient, closed by the test's cleanup.
 func (s *redisServer) client(t testing.TB) *redis.Client {
