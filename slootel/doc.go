@@ -1,6 +1,6 @@
-// Package slootel exports the objectives of an [slo.Registry] through the
-// OpenTelemetry metrics API, computed from fresh snapshots at every
-// collection: the signals of package sloprom for a service that exports its
+// Package slootel exports the objectives of an [slo.Source] (usually the
+// process's [slo.Registry]) through the OpenTelemetry metrics API, computed
+// from fresh snapshots at every collection: the signals of package sloprom for a service that exports its
 // metrics with OpenTelemetry instead of client_golang.
 //
 // [Register] creates observable instruments on a metric.MeterProvider and
@@ -21,6 +21,7 @@
 //	slo_store_failures_total        counter  {failure}  slo
 //	slo_store_failing               gauge               slo
 //	slo_family_folded_total         counter  {value}    slo
+//	slo_source_up                   gauge               (none; a Source other than a Registry)
 //
 // The series of a member of an [slo.Family] carry the member's labels as
 // attributes besides slo (e.g. route); slo_family_folded_total is the

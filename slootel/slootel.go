@@ -23,31 +23,33 @@ type instruments [len(series.Metrics)]metric.Float64Observable
 
 // Register creates the instruments listed in the package documentation on
 // the meter [ScopeName] of mp and registers one callback that, at every
-// collection, takes a fresh snapshot of every tracker in r and observes its
-// series. Objectives defined in r later appear at the next collection.
+// collection, reads src afresh and observes its series. src is usually the
+// process's *slo.Registry: every tracker's series, per-process counters
+// included; objectives defined later appear at the next collection. Any
+// other [slo.Source] (a Redis fleet, a remote report) gives its snapshots'
+// series without the per-process counters, and slo_source_up: 0, with no
+// other series, when the source cannot be read within the collection's
+// context. The rule is sloprom's: both packages export one list of series.
 //
-// Unregister the returned registration to stop observing r; the
-// instruments stay, without data points. Register fails when mp or r is
+// Unregister the returned registration to stop observing src; the
+// instruments stay, without data points. Register fails when mp or src is
 // nil or when mp refuses an instrument or the callback.
-func Register(mp metric.MeterProvider, r *slo.Registry) (metric.Registration, error) {
+func Register(mp metric.MeterProvider, src slo.Source) (metric.Registration, error) {
 	if mp == nil {
 		return nil, errors.New("slootel: the MeterProvider is nil")
 	}
-	if r == nil {
-		return nil, errors.New("slootel: the slo.Registry is nil")
+	if r, ok := src.(*slo.Registry); src == nil || ok && r == nil {
+		return nil, errors.New("slootel: the slo.Source is nil")
 	}
 	meter := mp.Meter(ScopeName)
 	insts, err := newInstruments(meter)
 	if err != nil {
 		return nil, err
 	}
-	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		for _, t := range r.Trackers() {
-			series.Each(t.Snapshot(), t.StoreStats(), insts.observer(o))
-		}
-		for _, f := range r.Families() {
-			series.EachFamily(f, insts.observer(o))
-		}
+	reg, err := meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		// A failing source is observed as slo_source_up 0, not returned:
+		// the callback's error would only be logged.
+		_ = series.EachOf(ctx, src, insts.observer(o))
 		return nil
 	}, insts.observables()...)
 	if err != nil {

@@ -298,8 +298,58 @@ func TestRegisterRejectsNil(t *testing.T) {
 	if _, err := Register(nil, slo.NewRegistry()); err == nil || !strings.Contains(err.Error(), "MeterProvider") {
 		t.Errorf("nil provider: err = %v, want one naming the MeterProvider", err)
 	}
-	if _, err := Register(mp, nil); err == nil || !strings.Contains(err.Error(), "Registry") {
-		t.Errorf("nil registry: err = %v, want one naming the Registry", err)
+	if _, err := Register(mp, nil); err == nil || !strings.Contains(err.Error(), "Source") {
+		t.Errorf("nil source: err = %v, want one naming the Source", err)
+	}
+	var reg *slo.Registry
+	if _, err := Register(mp, reg); err == nil || !strings.Contains(err.Error(), "Source") {
+		t.Errorf("nil registry: err = %v, want one naming the Source", err)
+	}
+}
+
+// fixedSource is a Source other than a Registry, like a Redis fleet: its
+// snapshots, or its error.
+type fixedSource struct {
+	snaps []slo.Snapshot
+	err   error
+}
+
+func (f *fixedSource) Snapshots(context.Context) ([]slo.Snapshot, error) { return f.snaps, f.err }
+
+// Any Source is observed like sloprom collects it: its snapshots' series
+// without one process's counters, and slo_source_up; a source that cannot
+// be read gives slo_source_up 0 and no budget at all.
+func TestRegisterObservesAnySource(t *testing.T) {
+	tr, err := slo.NewTracker(slo.Objective{Name: "checkout", Target: 0.99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.RecordN(90, 10)
+	src := &fixedSource{snaps: []slo.Snapshot{tr.Snapshot()}}
+	mp, r := newProvider(t)
+	if _, err := Register(mp, src); err != nil {
+		t.Fatal(err)
+	}
+	got := collect(t, r)
+	if p, ok := got[`slo_source_up{}`]; !ok || p.value != 1 {
+		t.Errorf("slo_source_up = %+v (present %v), want 1", p, ok)
+	}
+	if p := got[`slo_error_budget_remaining{slo="checkout"}`]; p.value != tr.Snapshot().ErrorBudgetRemaining {
+		t.Errorf("budget %v, want the snapshot's %v", p.value, tr.Snapshot().ErrorBudgetRemaining)
+	}
+	for k := range got {
+		if strings.HasPrefix(k, "slo_events_total") || strings.HasPrefix(k, "slo_store_") {
+			t.Errorf("per-process series %s exported for a source", k)
+		}
+	}
+
+	src.err = errors.New("redis down")
+	got = collect(t, r)
+	if p := got[`slo_source_up{}`]; p.value != 0 {
+		t.Errorf("slo_source_up = %v with the source down, want 0", p.value)
+	}
+	if _, ok := got[`slo_error_budget_remaining{slo="checkout"}`]; ok {
+		t.Error("a budget exported while the source cannot be read")
 	}
 }
 

@@ -54,11 +54,6 @@ func descKey(id series.ID, names []string) string {
 // (see [WithTimeout]): below Prometheus's default scrape timeout of 10s.
 const DefaultTimeout = 5 * time.Second
 
-// sourceUp is the descriptor of slo_source_up, the series that says
-// whether a source other than a Registry could be read.
-var sourceUp = prometheus.NewDesc("slo_source_up",
-	"1 when the last scrape read the SLO source (a Redis fleet, a remote report), 0 when it failed and no SLO series were exported.", nil, nil)
-
 // A CollectorOption configures [NewCollector] and [Handler].
 type CollectorOption func(*collector)
 
@@ -116,58 +111,11 @@ func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	if reg, ok := c.src.(*slo.Registry); ok {
-		collectRegistry(ch, reg)
-		return
-	}
-	if c.src == nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	snaps, err := c.src.Snapshots(ctx)
-	if err != nil {
-		send(ch, sourceUp, prometheus.GaugeValue, 0)
-		return
-	}
-	send(ch, sourceUp, prometheus.GaugeValue, 1)
-	for _, s := range snaps {
-		series.Each(s, slo.StoreStats{}, func(id series.ID, v float64, names, values []string) {
-			if !processSeries(id) {
-				collectSeries(ch, id, v, names, values)
-			}
-		})
-	}
-}
-
-// processSeries reports whether the series id counts what one process saw
-// since it started, rather than what its snapshot reports.
-func processSeries(id series.ID) bool {
-	switch id {
-	case series.Events, series.StoreSaves, series.StoreFailures, series.StoreFailing, series.FamilyFolded:
-		return true
-	}
-	return false
-}
-
-// collectRegistry sends every series of the trackers and families of reg.
-func collectRegistry(ch chan<- prometheus.Metric, reg *slo.Registry) {
-	if reg == nil {
-		return
-	}
-	for _, t := range reg.Trackers() {
-		collectTracker(ch, t.Snapshot(), t.StoreStats())
-	}
-	for _, f := range reg.Families() {
-		series.EachFamily(f, func(id series.ID, v float64, names, values []string) {
-			collectSeries(ch, id, v, names, values)
-		})
-	}
-}
-
-// collectTracker sends the series of one objective.
-func collectTracker(ch chan<- prometheus.Metric, s slo.Snapshot, st slo.StoreStats) {
-	series.Each(s, st, func(id series.ID, v float64, names, values []string) {
+	// A failing source is reported by slo_source_up 0, not by an error
+	// that would fail the whole scrape.
+	_ = series.EachOf(ctx, c.src, func(id series.ID, v float64, names, values []string) {
 		collectSeries(ch, id, v, names, values)
 	})
 }

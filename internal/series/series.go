@@ -6,6 +6,7 @@
 package series
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strconv"
@@ -38,7 +39,8 @@ type Metric struct {
 	// whose dimensionless unit "1" would make Prometheus's OTLP translation
 	// append _ratio to the name.
 	Unit string
-	// Labels names the labels, "slo" first.
+	// Labels names the labels, "slo" first (none for SourceUp, which
+	// describes the source, not an objective).
 	Labels []string
 }
 
@@ -62,6 +64,7 @@ const (
 	StoreFailures
 	StoreFailing
 	FamilyFolded
+	SourceUp
 	count
 )
 
@@ -99,6 +102,8 @@ var Metrics = [count]Metric{
 		Help: "1 while the last store operation of the objective failed, else 0."},
 	FamilyFolded: {Name: "slo_family_folded_total", Kind: Counter, Unit: "{value}", Labels: sloLabel,
 		Help: "Distinct combinations of label values of the family sent to its overflow member, past its cap or unable to name a member, since the process started."},
+	SourceUp: {Name: "slo_source_up", Kind: Gauge,
+		Help: "1 when the last collection read the SLO source (a Redis fleet, a remote report), 0 when it failed and no SLO series were exported."},
 }
 
 // Each calls f once per series of the objective s with store statistics st:
@@ -209,4 +214,57 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// PerProcess reports whether the series id counts what one process saw
+// since it started (its events, its store's saves, its families' folded
+// values), rather than what a snapshot reports.
+func PerProcess(id ID) bool {
+	switch id {
+	case Events, StoreSaves, StoreFailures, StoreFailing, FamilyFolded:
+		return true
+	}
+	return false
+}
+
+// EachOf calls f once per series of every objective of src, the one rule
+// every exporter follows. For an *slo.Registry, the process's own
+// trackers, that is every series of Each and EachFamily. For any other
+// source (a Redis fleet, another process's report, Prometheus) it is the
+// series of its snapshots without the per-process ones (see PerProcess),
+// which describe one process and not what the source reports, and
+// SourceUp: 1 when src was read, 0 when it failed, and then no other
+// series, so a source that cannot be read shows as such rather than as
+// stale or empty budgets. A nil src, or a nil *slo.Registry, has no series.
+// EachOf returns the source's error after reporting SourceUp 0.
+func EachOf(ctx context.Context, src slo.Source, f func(id ID, value float64, names, values []string)) error {
+	if reg, ok := src.(*slo.Registry); ok {
+		if reg == nil {
+			return nil
+		}
+		for _, t := range reg.Trackers() {
+			Each(t.Snapshot(), t.StoreStats(), f)
+		}
+		for _, fam := range reg.Families() {
+			EachFamily(fam, f)
+		}
+		return nil
+	}
+	if src == nil {
+		return nil
+	}
+	snaps, err := src.Snapshots(ctx)
+	if err != nil {
+		f(SourceUp, 0, nil, nil)
+		return err
+	}
+	f(SourceUp, 1, nil, nil)
+	for _, s := range snaps {
+		Each(s, slo.StoreStats{}, func(id ID, v float64, names, values []string) {
+			if !PerProcess(id) {
+				f(id, v, names, values)
+			}
+		})
+	}
+	return nil
 }
