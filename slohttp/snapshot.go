@@ -46,6 +46,10 @@ type Snapshot struct {
 	Tiers                   []Tier     `json:"tiers"`
 	CumulativeGood          uint64     `json:"cumulative_good"`
 	CumulativeBad           uint64     `json:"cumulative_bad"`
+	// PeriodStart and PeriodEnd bound the current period of a calendar
+	// objective; absent for a rolling window.
+	PeriodStart *time.Time `json:"period_start,omitempty"`
+	PeriodEnd   *time.Time `json:"period_end,omitempty"`
 }
 
 // A BurnRate is the JSON form of an slo.BurnRateSample.
@@ -102,6 +106,9 @@ func NewSnapshot(s slo.Snapshot) Snapshot {
 		Tiers:                make([]Tier, len(s.Tiers)),
 		CumulativeGood:       s.Good,
 		CumulativeBad:        s.Bad,
+	}
+	if !s.PeriodStart.IsZero() {
+		out.PeriodStart, out.PeriodEnd = &s.PeriodStart, &s.PeriodEnd
 	}
 	if s.TimeToExhaustion != slo.Forever {
 		secs := s.TimeToExhaustion.Seconds()
