@@ -83,7 +83,7 @@ func TestCalendarBoundsProperties(t *testing.T) {
 				}
 				return ok
 			}
-			if err := quick.Check(prop, &quick.Config{MaxCount: 3000, Rand: rand.New(rand.NewSource(int64(len(zone))))}); err != nil {
+			if err := quick.Check(prop, &quick.Config{MaxCount: 1000, Rand: rand.New(rand.NewSource(int64(len(zone))))}); err != nil {
 				t.Errorf("%s %s: %v", zone, p, err)
 			}
 		}
