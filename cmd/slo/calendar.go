@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/internal/series"
 )
 
 // budgetPeriodOf is the calendar period that budget shows: its calendar,
@@ -60,4 +61,12 @@ func (rep *budgetReport) setPeriod(p budgetPeriodOf) {
 	rep.Period = p.describe()
 	start, end := p.start.In(p.cal.Location), p.end.In(p.cal.Location)
 	rep.PeriodStart, rep.PeriodEnd = &start, &end
+}
+
+// windowName names an objective's window: "30d", or "month (UTC)".
+func windowName(o slo.Objective) string {
+	if o.Calendar.IsZero() {
+		return series.FormatDuration(o.Window)
+	}
+	return o.Calendar.String()
 }

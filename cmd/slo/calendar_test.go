@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -55,5 +57,17 @@ func TestBudgetCalendarRejectsBadInput(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: code %d, stderr %s; want %q", tc.args, code, errOut, tc.want)
 		}
+	}
+}
+
+func TestValidateNamesTheCalendar(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cal.yaml")
+	spec := "version: slo/v1\nservice: s\nslos:\n- name: a\n  objective: 99.9%\n  calendar: {period: quarter, time_zone: Asia/Tokyo}\n  sli: {in_process: {}}\n"
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, "validate", path)
+	if code != exitOK || !strings.Contains(out, "99.9% over quarter (Asia/Tokyo)") {
+		t.Errorf("code %d, stdout %s, stderr %s", code, out, errOut)
 	}
 }
