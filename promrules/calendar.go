@@ -26,28 +26,33 @@ const calendarGrid = 5 * time.Minute
 const carryRange = time.Hour
 
 // planCalendar checks what the rules need of a calendar SLO and sets its
-// grid: the exact method (running sums of the grid's counts), a grid that
+// grid: the exact method (running sums of the grid's counts; an SLO for
+// which ratio-average was asked gets exact, with a warning), a grid that
 // divides 15 minutes, and a zone whose UTC offset never changes, since
 // PromQL's time functions know only UTC. Nothing for a rolling window.
-func (p *plan) planCalendar(grid time.Duration) *fieldError {
+func (p *plan) planCalendar(grid time.Duration) (warning string, err *fieldError) {
 	c := p.obj.Calendar
 	if c.IsZero() {
-		return nil
+		return "", nil
+	}
+	if p.kind == kindRatio {
+		return "", bad("calendar", "a calendar window needs errors and events counted apart, to restart its window at the period start: an SLI given as an error ratio alone cannot")
 	}
 	if p.method != MethodExact {
-		return bad("calendar", "a calendar window needs the exact method, which counts errors and events: an SLI given as an error ratio alone, or method ratio-average, cannot restart its window at the period start")
+		warning = "a calendar window is summed on the grid since the period start: the SLO uses method exact, not " + string(p.method)
+		p.method = MethodExact
 	}
 	if grid == 0 {
 		grid = calendarGrid
 	}
 	if (15*time.Minute)%grid != 0 {
-		return bad("calendar", "the grid %s does not divide 15 minutes, so its cells would straddle period starts; use 5m, 1m or another divisor", promDuration(grid))
+		return "", bad("calendar", "the grid %s does not divide 15 minutes, so its cells would straddle period starts; use 5m, 1m or another divisor", promDuration(grid))
 	}
 	p.grid = grid
 	if _, ok := fixedOffset(c.Location); !ok {
-		return bad("calendar.time_zone", "%s changes its UTC offset (daylight saving), which the rules cannot follow: PromQL's day and month functions know only UTC. Use UTC or a zone with a fixed offset for generated rules; the in-process tracker supports every zone", c.Location)
+		return "", bad("calendar.time_zone", "%s changes its UTC offset (daylight saving), which the rules cannot follow: PromQL's day and month functions know only UTC. Use UTC or a zone with a fixed offset for generated rules; the in-process tracker supports every zone", c.Location)
 	}
-	return nil
+	return warning, nil
 }
 
 // fixedOffset returns the UTC offset of loc, in seconds, and whether it

@@ -75,8 +75,7 @@ func TestCalendarRulesRefuseWhatTheyCannotFollow(t *testing.T) {
 		want  string
 	}{
 		{"daylight saving", calendarSLO(availability, slo.Calendar{Period: slo.Month, Location: berlin}), Options{}, "calendar.time_zone", "Europe/Berlin changes its UTC offset (daylight saving)"},
-		{"error ratio SLI", calendarSLO(slothRatio, slo.Calendar{Period: slo.Month}), Options{}, "calendar", "needs the exact method"},
-		{"ratio-average", calendarSLO(availability, slo.Calendar{Period: slo.Month}), Options{Method: MethodRatioAverage}, "calendar", "needs the exact method"},
+		{"error ratio SLI", calendarSLO(slothRatio, slo.Calendar{Period: slo.Month}), Options{}, "calendar", "an SLI given as an error ratio alone cannot"},
 		{"grid across period starts", calendarSLO(availability, slo.Calendar{Period: slo.Month}), Options{Grid: 7 * time.Minute}, "calendar", "does not divide 15 minutes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +84,12 @@ func TestCalendarRulesRefuseWhatTheyCannotFollow(t *testing.T) {
 				t.Fatalf("Generate: %v; want %s: %s", err, tc.field, tc.want)
 			}
 		})
+	}
+	// ratio-average is not for calendar windows: they get exact, and a
+	// warning says so.
+	res := mustGenerate(t, []spec.SLO{calendarSLO(availability, slo.Calendar{Period: slo.Month})}, Options{Method: MethodRatioAverage})
+	if !hasWarning(res.Warnings, "the SLO uses method exact, not ratio-average") || !strings.Contains(string(res.Rules), metricErrorsPeriod) {
+		t.Errorf("ratio-average for a calendar SLO: warnings %q", res.Warnings)
 	}
 	// A zone with a fixed offset other than UTC is followed.
 	kolkata, err := time.LoadLocation("Asia/Kolkata")

@@ -141,8 +141,10 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 	if p.grid == 0 {
 		p.grid = defaultGrid(o.Window)
 	}
-	if err := p.planCalendar(opts.Grid); err != nil {
+	if w, err := p.planCalendar(opts.Grid); err != nil {
 		return nil, nil, err
+	} else if w != "" {
+		warnings = append(warnings, w)
 	}
 	p.gridSteps = int(o.Window / p.grid)
 	if p.gridSteps < 1 {
