@@ -163,8 +163,8 @@ func scaleDuration(d time.Duration, scale float64) time.Duration {
 // that fit in Window,
 // BurnRateThreshold [DefaultBurnRateThreshold], and Tiers
 // DefaultTiers(Window) (of Calendar.Nominal() for a calendar objective,
-// whose Window defaults to Calendar.Longest()). Slices are copied, so the result shares no memory
-// with o.
+// whose Window defaults to Calendar.Longest()). Slices are copied, so the
+// result shares no memory with o.
 func (o Objective) WithDefaults() Objective {
 	if o.Window == 0 && !o.Calendar.IsZero() {
 		o.Window = o.Calendar.Longest()
