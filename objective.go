@@ -72,7 +72,8 @@ type Objective struct {
 	BurnRateThreshold float64
 
 	// Tiers is the multiwindow, multi-burn-rate alert policy evaluated by
-	// [Tracker.AlertStates]. Nil means DefaultTiers(Window); an empty,
+	// [Tracker.AlertStates]. Nil means DefaultTiers(Window), or
+	// DefaultTiers(Calendar.Nominal()) for a calendar objective; an empty,
 	// non-nil slice disables the policy.
 	Tiers []AlertTier
 
@@ -87,6 +88,11 @@ type Objective struct {
 	// Window. [Tracker.AddCorrection] adds more at run time.
 	Corrections       []Correction
 	WeeklyCorrections []WeeklyCorrection
+
+	// Calendar, when set, makes the SLO window a calendar period (see
+	// [Calendar]) instead of the rolling Window, which must then be zero
+	// or Calendar.Longest(). Burn-rate and alert windows stay rolling.
+	Calendar Calendar
 }
 
 // An AlertTier is one rule of the multiwindow, multi-burn-rate policy: it
@@ -163,9 +169,13 @@ func scaleDuration(d time.Duration, scale float64) time.Duration {
 // Window [DefaultWindow], BurnRateWindows those of [DefaultBurnRateWindows]
 // that fit in Window,
 // BurnRateThreshold [DefaultBurnRateThreshold], and Tiers
-// DefaultTiers(Window). Slices are copied, so the result shares no memory
-// with o.
+// DefaultTiers(Window) (of Calendar.Nominal() for a calendar objective,
+// whose Window defaults to Calendar.Longest()). Slices are copied, so the
+// result shares no memory with o.
 func (o Objective) WithDefaults() Objective {
+	if o.Window == 0 && !o.Calendar.IsZero() {
+		o.Window = o.Calendar.Longest()
+	}
 	if o.Window == 0 {
 		o.Window = DefaultWindow
 	}
@@ -183,7 +193,7 @@ func (o Objective) WithDefaults() Objective {
 		o.BurnRateThreshold = DefaultBurnRateThreshold
 	}
 	if o.Tiers == nil {
-		o.Tiers = DefaultTiers(o.Window)
+		o.Tiers = DefaultTiers(o.tierWindow())
 	} else {
 		o.Tiers = slices.Clone(o.Tiers)
 	}
@@ -234,11 +244,12 @@ func (e *ValidationError) Unwrap() []error {
 // Validate reports every problem of o, after defaults are applied, as a
 // *[ValidationError] naming each field at fault, or nil when o is valid.
 func (o Objective) Validate() error {
-	o = o.WithDefaults()
 	var problems []*FieldError
 	add := func(field, format string, args ...any) {
 		problems = append(problems, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
+	problems = append(problems, o.Calendar.check(o.Window)...)
+	o = o.WithDefaults()
 
 	if p := validName(o.Name); p != "" {
 		add("Name", "%s", p)

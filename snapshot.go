@@ -34,6 +34,12 @@ type Snapshot struct {
 	Window time.Duration
 	Time   time.Time // when the snapshot was taken
 
+	// PeriodStart and PeriodEnd bound the current period of a calendar
+	// objective (see [Calendar]); Window is then the period's length and
+	// the counts, budget and burn rate are those of the period so far.
+	// Both are zero for a rolling window.
+	PeriodStart, PeriodEnd time.Time
+
 	// Total and Failures count the events in the SLO window.
 	Total, Failures uint64
 
@@ -60,7 +66,8 @@ type Snapshot struct {
 	// TimeToExhaustion is how long the remaining budget lasts at the pace
 	// of the first burn-rate window (the whole window when there is none):
 	// ErrorBudgetRemaining * Window / burn rate. It is 0 when the budget is
-	// spent and [Forever] when nothing is burning.
+	// spent and [Forever] when nothing is burning, or, for a calendar
+	// objective, when the budget lasts past PeriodEnd.
 	TimeToExhaustion time.Duration
 
 	// Breached reports whether SuccessRatio is below Target.
@@ -143,16 +150,24 @@ func (s Snapshot) Firing() []TierState {
 type view struct {
 	window    map[time.Duration]counts
 	good, bad uint64
+	period    *periodView // a calendar objective's current period
 }
 
 func newSnapshot(o Objective, budget float64, at time.Time, v view) Snapshot {
-	w := v.window[o.Window]
+	w, window := v.window[o.Window], o.Window
+	var start, end time.Time
+	if v.period != nil {
+		w, start, end = v.period.counts, v.period.start, v.period.end
+		window = end.Sub(start)
+	}
 	s := Snapshot{
 		Name:              o.Name,
 		Description:       o.Description,
 		Target:            o.Target,
-		Window:            o.Window,
+		Window:            window,
 		Time:              at,
+		PeriodStart:       start,
+		PeriodEnd:         end,
 		Total:             w.total(),
 		Failures:          w.bad,
 		SuccessRatio:      successRatio(w),
@@ -172,7 +187,10 @@ func newSnapshot(o Objective, budget float64, at time.Time, v view) Snapshot {
 			pace = sample.BurnRate
 		}
 	}
-	s.TimeToExhaustion = timeToExhaustion(s.ErrorBudgetRemaining, o.Window, pace)
+	s.TimeToExhaustion = timeToExhaustion(s.ErrorBudgetRemaining, window, pace)
+	if v.period != nil && s.TimeToExhaustion > end.Sub(at) {
+		s.TimeToExhaustion = Forever // the period ends first, and the budget resets
+	}
 	for _, tier := range o.Tiers {
 		long, short := v.window[tier.LongWindow], v.window[tier.ShortWindow]
 		ts := TierState{

@@ -116,7 +116,7 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 
 	buckets := func(w time.Duration) int {
 		if w == t.obj.Window {
-			return bucketsPerSLOWindow
+			return sloBuckets(t.obj)
 		}
 		return bucketsPerWindow
 	}
@@ -293,6 +293,7 @@ func (t *Tracker) Snapshot() Snapshot {
 	for _, r := range t.rings {
 		v.window[r.window] = r.sum
 	}
+	t.periodView(&v, now)
 	t.mu.Unlock()
 	v.good, v.bad = t.good.Load(), t.bad.Load()
 	s := newSnapshot(t.obj, t.budget, time.Unix(0, now), v)

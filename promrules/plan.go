@@ -142,6 +142,11 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 	if p.grid == 0 {
 		p.grid = defaultGrid(o.Window)
 	}
+	if w, err := p.planCalendar(opts.Grid); err != nil {
+		return nil, nil, err
+	} else if w != "" {
+		warnings = append(warnings, w)
+	}
 	p.gridSteps = int(o.Window / p.grid)
 	if p.gridSteps < 1 {
 		return nil, nil, bad("window", "the grid %s is longer than the window %s", promDuration(p.grid), promDuration(o.Window))

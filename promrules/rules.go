@@ -169,8 +169,12 @@ func (p *plan) groups() ([]ruleGroup, error) {
 			Rules: []rule{
 				b.record(errorsMetric(g), p.uncorrected(errs, g)),
 				b.record(totalMetric(g), p.uncorrected(total, g)),
-				b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", sumOver(errorsMetric(g)), sumOver(totalMetric(g))), sumOver(totalMetric(g)))),
 			},
+		}
+		if p.obj.Calendar.IsZero() {
+			window.Rules = append(window.Rules, b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", sumOver(errorsMetric(g)), sumOver(totalMetric(g))), sumOver(totalMetric(g)))))
+		} else {
+			window.Rules = append(window.Rules, p.calendarRules(&b)...)
 		}
 		window.Rules = append(window.Rules, windowRules()...)
 		groups = append(groups, window)
@@ -185,7 +189,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	meta := []rule{
 		b.record(metricObjective, "vector("+spec.FormatFloat(p.obj.Target)+")"),
 		b.record(metricBudget, "vector("+budget+")"),
-		b.record(metricWindowSeconds, "vector("+spec.FormatFloat(p.obj.Window.Seconds())+")"),
+		b.record(metricWindowSeconds, p.windowSeconds()),
 	}
 	groups[0].Rules = append(sli.Rules, meta...)
 
@@ -212,17 +216,17 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		}
 		tte := func(series func(string) string) string {
 			return fmt.Sprintf("clamp_min(sum(%s), 0) * %s / (sum(%s) / %s)",
-				p.lastGrid(series(metricBudgetRemaining)), spec.FormatFloat(p.obj.Window.Seconds()), series(ratioMetric(t.LongWindow)), budget)
+				p.lastGrid(series(metricBudgetRemaining)), spec.FormatFloat(p.budgetWindow().Seconds()), series(ratioMetric(t.LongWindow)), budget)
 		}
 		b.check("time to exhaustion", tte(p.series))
-		share := spec.FormatFloat(100*t.BudgetShare(p.obj.Window)) + "%"
+		share := spec.FormatFloat(100*t.BudgetShare(p.budgetWindow())) + "%"
 		r := b.alert(p.alertName(AlertBurn), expr, p.alertFor, p.alertLabels(AlertBurn, map[string]string{
 			"severity": string(t.Severity), "long_window": long, "short_window": short,
 		}), p.alertAnnotations(AlertBurn, t.Severity, map[string]string{
 			"summary": "SLO " + who + " burns its error budget {{ $value | printf \"%.1f\" }}x too fast",
 			"description": fmt.Sprintf("The error budget of the %s window burns {{ $value | printf \"%%.2f\" }} times as fast as it can be sustained over the last %s, "+
 				"and at least %s times over the last %s. Burning at %s, this alert fires once %s of the budget is spent.",
-				promDuration(p.obj.Window), long, factor, short, factor, share),
+				p.windowName(), long, factor, short, factor, share),
 			"burn_rate":          "{{ $value | printf \"%.2f\" }}",
 			"budget_share":       share,
 			"time_to_exhaustion": "{{ with " + p.groupQuery(tte) + " }}{{ . | first | value | humanizeDuration }}{{ end }}",
@@ -232,7 +236,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	alerts.Rules = append(alerts.Rules, b.alert(AlertExhausted, p.agg("sum", p.lastGrid(p.series(metricBudgetRemaining)))+" <= 0", 0,
 		p.alertLabels(AlertExhausted, nil), p.alertAnnotations(AlertExhausted, "", map[string]string{
 			"summary":     "SLO " + who + " has spent its error budget",
-			"description": fmt.Sprintf("{{ $value | humanizePercentage }} of the error budget of the %s window is left.", promDuration(p.obj.Window)),
+			"description": fmt.Sprintf("{{ $value | humanizePercentage }} of the error budget of the %s window is left.", p.windowName()),
 		})))
 	alerts.Rules = append(alerts.Rules, b.alert(AlertAbsent, "sum(absent("+p.absentExpr()+"))", absentFor,
 		p.alertLabels(AlertAbsent, nil), p.alertAnnotations(AlertAbsent, "", map[string]string{

@@ -189,7 +189,7 @@ func (g *testGen) groups() []testGroup {
 		}
 		grp.ExprTests = append(grp.ExprTests,
 			g.value(metricRatioWindow, at, 0), g.value(metricBudgetRemaining, at, 1), g.value(metricBurnRateWindow, at, 0),
-			g.value(metricObjective, at, p.obj.Target), g.value(metricWindowSeconds, at, p.obj.Window.Seconds()))
+			g.value(metricObjective, at, p.obj.Target), g.value(metricWindowSeconds, at, p.windowSecondsAt(at)))
 	}
 	grp.ExprTests = append(grp.ExprTests, g.noAlerts(g.roundUp(quiet)))
 	out = append(out, grp)

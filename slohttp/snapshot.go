@@ -56,6 +56,10 @@ type Snapshot struct {
 	// Corrections are the correction periods in the window, past and
 	// active; the field is left out when there is none.
 	Corrections []Correction `json:"corrections,omitempty"`
+	// PeriodStart and PeriodEnd bound the current period of a calendar
+	// objective; absent for a rolling window.
+	PeriodStart *time.Time `json:"period_start,omitempty"`
+	PeriodEnd   *time.Time `json:"period_end,omitempty"`
 }
 
 // A BurnRate is the JSON form of an slo.BurnRateSample.
@@ -115,6 +119,9 @@ func NewSnapshot(s slo.Snapshot) Snapshot {
 		CumulativeGood:       s.Good,
 		CumulativeBad:        s.Bad,
 		Corrections:          newCorrections(s.Corrections),
+	}
+	if !s.PeriodStart.IsZero() {
+		out.PeriodStart, out.PeriodEnd = &s.PeriodStart, &s.PeriodEnd
 	}
 	if s.TimeToExhaustion != slo.Forever {
 		secs := s.TimeToExhaustion.Seconds()

@@ -45,7 +45,7 @@ func (d *decoder) native(file *File, root *yaml.Node, path string) {
 
 func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, fileLabels map[string]string, window time.Duration) {
 	d.slo = d.peekName(n, "name")
-	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting", "corrections")
+	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting", "corrections", "calendar")
 	if o == nil {
 		return
 	}
@@ -78,6 +78,13 @@ func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, file
 		dr.at("Window", v, o.field("window"))
 	} else {
 		dr.locs["Window"] = location{"window", dr.node.Line}
+	}
+	if v := o.get(d, "calendar"); v != nil {
+		if o.has("window") {
+			d.calendarConflict(o.key("window"), o.field("window"))
+			dr.ok = false
+		}
+		dr.ok = d.nativeCalendar(dr, v, o.field("calendar")) && dr.ok
 	}
 
 	sloLabels, ok := d.labels(o.get(d, "labels"), o.field("labels"))

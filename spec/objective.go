@@ -47,6 +47,9 @@ func (d *decoder) finish(file *File, dr *draft) {
 	}
 	if dr.slo.Objective.Window == 0 {
 		dr.slo.Objective.Window = slo.DefaultWindow
+		if !dr.slo.Objective.Calendar.IsZero() {
+			dr.slo.Objective.Window = dr.slo.Objective.Calendar.Longest()
+		}
 	}
 	err := dr.slo.Objective.Validate()
 	var ve *slo.ValidationError

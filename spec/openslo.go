@@ -135,20 +135,22 @@ func (d *decoder) openSLOSLO(file *File, docs *openSLODocs, obj openSLOObject) {
 		if tw == nil {
 			dr.ok = false
 		} else {
-			if _, cal := tw.values["calendar"]; cal {
-				d.failf(tw.key("calendar"), tw.field("calendar"), "not supported: calendar windows; use a rolling window (isRolling: true)")
-				dr.ok = false
-			}
+			rolling := true
 			if rv := tw.get(d, "isRolling"); rv == nil {
-				d.failf(tw.node, tw.field("isRolling"), "is missing; this tool supports rolling windows: set isRolling: true")
+				d.failf(tw.node, tw.field("isRolling"), "is missing; set isRolling: true for a rolling window, false for a calendar one")
 				dr.ok = false
-			} else if rolling, bok := d.boolean(rv, tw.field("isRolling")); !bok {
+			} else if r, bok := d.boolean(rv, tw.field("isRolling")); !bok {
 				dr.ok = false
-			} else if !rolling {
-				d.failf(rv, tw.field("isRolling"), "not supported: calendar windows (isRolling: false); use a rolling window (isRolling: true)")
+			} else {
+				rolling = r
+			}
+			if _, cal := tw.values["calendar"]; cal && rolling {
+				d.failf(tw.key("calendar"), tw.field("calendar"), "is for a calendar window: set isRolling: false, or remove the calendar for a rolling window")
 				dr.ok = false
 			}
-			if dv := tw.get(d, "duration"); dv == nil {
+			if !rolling {
+				dr.ok = d.openSLOCalendar(dr, tw) && dr.ok
+			} else if dv := tw.get(d, "duration"); dv == nil {
 				d.failf(tw.node, tw.field("duration"), "is missing; give a duration like 28d")
 				dr.ok = false
 			} else if w, wok := d.duration(dv, tw.field("duration")); wok {

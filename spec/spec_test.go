@@ -414,9 +414,6 @@ spec: {}
 			want: []Error{
 				{Line: 19, Field: "kind", Problem: "not supported: kind AlertPolicy"},
 				{Line: 16, SLO: "a", Field: "spec.alertPolicies", Problem: "not supported: alertPolicies"},
-				{Line: 13, SLO: "a", Field: "spec.timeWindow[0].calendar", Problem: "not supported: calendar windows"},
-				{Line: 12, SLO: "a", Field: "spec.timeWindow[0].isRolling", Problem: "not supported: calendar windows"},
-				{Line: 11, SLO: "a", Field: "spec.timeWindow[0].duration", Problem: "not supported"},
 				{Line: 14, SLO: "a", Field: "spec.budgetingMethod", Problem: "not supported yet: budgetingMethod Timeslices"},
 				{Line: 15, SLO: "a", Field: "spec.objectives[0].timeSliceTarget", Problem: "not supported"},
 				{Line: 8, SLO: "a", Field: "spec.indicator.spec.thresholdMetric", Problem: "not supported: thresholdMetric"},

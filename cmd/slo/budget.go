@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -23,13 +24,17 @@ it allows per window and per 30d, 7d, 1d and 1h; the failed events it allows
 at a request rate (with -rate); how long the budget lasts at burn rates 1, 2,
 6, 14.4 and 36; and the default multiwindow, multi-burn-rate alert tiers for
 the window, with the share of the budget each lets go before it fires.
+With -calendar, the window is a calendar period (week, month or quarter in
+the -tz zone): the one holding -at, or now; a 31-day month allows more than
+a 28-day one, and the tiers are the period's (those of 30 days for a month).
 Warns when an objective is so low that a tier can never fire, or so high that
 the whole budget lasts seconds.
 
 Examples:
 
 	slo budget -objective 99.9
-	slo budget -objective 99.95 -window 28d -rate 250/s -o json`
+	slo budget -objective 99.95 -window 28d -rate 250/s -o json
+	slo budget -objective 99.9 -calendar month -tz Europe/Berlin -at 2027-02-10`
 
 // burnRates are the burn rates budget shows the time to exhaustion of: the
 // pace that spends the budget over the window, and the alert tiers' factors.
@@ -50,6 +55,12 @@ type budgetReport struct {
 	TimeToExhaustion []budgetBurn   `json:"time_to_exhaustion"`
 	Tiers            []budgetTier   `json:"tiers"`
 	Warnings         []string       `json:"warnings"`
+	// A calendar period's budget (with -calendar): the calendar, like
+	// "month (UTC)", and the period; absent for a rolling window.
+	Calendar    string     `json:"calendar,omitempty"`
+	Period      string     `json:"-"`
+	PeriodStart *time.Time `json:"period_start,omitempty"`
+	PeriodEnd   *time.Time `json:"period_end,omitempty"`
 }
 
 type budgetPeriod struct {
@@ -85,6 +96,9 @@ func runBudget(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	window := fs.String("window", "30d", "the SLO's rolling window, like 30d, 28d, 7d or 1h")
 	rate := fs.String("rate", "", "a request rate, like 250/s, 1500/m or 2e6/d, to count the allowed failed events")
 	output := fs.String("o", "text", "output format: text or json")
+	calendar := fs.String("calendar", "", "a calendar period instead of the rolling window: week, month or quarter")
+	zone := fs.String("tz", "UTC", "the calendar's IANA time zone, like Europe/Berlin")
+	at := fs.String("at", "", "with -calendar, a date (2027-02-10) or RFC 3339 time in the period to show; now when absent")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -103,6 +117,22 @@ func runBudget(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("-window: %v", err)
 	}
+	tiers := slo.DefaultTiers(w)
+	var period *budgetPeriodOf
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case *calendar != "" && set["window"]:
+		return fail("-window and -calendar exclude each other: give a rolling window or a calendar period")
+	case *calendar != "":
+		p, err := parseBudgetCalendar(*calendar, *zone, *at, time.Now())
+		if err != nil {
+			return fail("%v", err)
+		}
+		period, w, tiers = &p, p.length(), slo.DefaultTiers(p.cal.Nominal())
+	case set["tz"] || set["at"]:
+		return fail("-tz and -at need -calendar")
+	}
 	if err := (slo.Objective{Name: "budget", Target: target, Window: w, Tiers: []slo.AlertTier{}}).Validate(); err != nil {
 		return fail("%v", err)
 	}
@@ -117,7 +147,10 @@ func runBudget(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if *output != "text" && *output != "json" {
 		return fail("-o %q: allowed: text, json", *output)
 	}
-	rep := newBudgetReport(target, w, perSecond)
+	rep := newBudgetReport(target, w, tiers, perSecond)
+	if period != nil {
+		rep.setPeriod(*period)
+	}
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -130,7 +163,7 @@ func runBudget(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func newBudgetReport(target float64, window time.Duration, perSecond *float64) budgetReport {
+func newBudgetReport(target float64, window time.Duration, tiers []slo.AlertTier, perSecond *float64) budgetReport {
 	budget := 1 - target
 	rep := budgetReport{
 		Objective:     formatPercent(target),
@@ -164,7 +197,6 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 		d := durationOf(float64(window) / b)
 		rep.TimeToExhaustion = append(rep.TimeToExhaustion, budgetBurn{BurnRate: b, Duration: formatShort(d), Seconds: d.Seconds()})
 	}
-	tiers := slo.DefaultTiers(window)
 	for _, t := range tiers {
 		rep.Tiers = append(rep.Tiers, budgetTier{
 			Severity:   string(t.Severity),
@@ -191,6 +223,9 @@ func newBudgetReport(target float64, window time.Duration, perSecond *float64) b
 
 func (rep budgetReport) writeText(w io.Writer) {
 	fmt.Fprintf(w, "Objective     %s over %s (target %v)\n", rep.Objective, rep.Window, rep.Target)
+	if rep.Period != "" {
+		fmt.Fprintf(w, "Period        %s\n", rep.Period)
+	}
 	fmt.Fprintf(w, "Error budget  %s of events may fail", formatPercent(rep.ErrorBudget))
 	if rep.ErrorBudget > 0 {
 		fmt.Fprintf(w, " (1 in %s)", formatCount(1/rep.ErrorBudget))
@@ -233,7 +268,8 @@ func (rep budgetReport) writeText(w io.Writer) {
 		if !t.CanFire {
 			ratio += " (never fires)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%g\t%s\t%s\n", t.Severity, t.LongWindow, t.ShortWindow, t.Factor, formatPercent(t.BudgetShare), ratio)
+		share := strconv.FormatFloat(100*t.BudgetShare, 'g', 4, 64) + "%" // 2% for 30 days, 2.143% for 28
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%g\t%s\t%s\n", t.Severity, t.LongWindow, t.ShortWindow, t.Factor, share, ratio)
 	}
 	tw.Flush()
 	for _, warn := range rep.Warnings {

@@ -106,7 +106,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 				sli += " by " + strings.Join(s.GroupBy, ", ")
 			}
 			fmt.Fprintf(stdout, "  %-32s %-12s %s over %s, SLI %s (%s)\n", s.Objective.Name, s.Service,
-				formatPercent(o.Target), series.FormatDuration(o.Window), sli, s.Format)
+				formatPercent(o.Target), windowName(o), sli, s.Format)
 		}
 	}
 	warnings, err := promrules.Check(slos, promrules.Options{Target: promrules.Target(*target)})

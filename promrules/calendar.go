@@ -1,0 +1,188 @@
+package promrules
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/slo-budget-tracker/slo"
+	"github.com/slo-budget-tracker/slo/spec"
+)
+
+// Names of the series of a calendar SLO's window.
+const (
+	metricErrorsPeriod = "slo:sli_errors:increase_period"
+	metricTotalPeriod  = "slo:sli_total:increase_period"
+	metricPeriodID     = "slo:calendar_period:id"
+)
+
+// calendarGrid is the default grid of a calendar SLO. It divides 15
+// minutes, so grid cells end on every period start of every zone.
+const calendarGrid = 5 * time.Minute
+
+// carryRange is how far back the running sums of a calendar SLO look for
+// their previous value: evaluations may stop for this long (a restart of
+// Prometheus, say) without the sums restarting. It is also what one
+// evaluation reads: carryRange/grid samples of three series.
+const carryRange = time.Hour
+
+// planCalendar checks what the rules need of a calendar SLO and sets its
+// grid: the exact method (running sums of the grid's counts; an SLO for
+// which ratio-average was asked gets exact, with a warning), a grid that
+// divides 15 minutes, and a zone whose UTC offset never changes, since
+// PromQL's time functions know only UTC. Nothing for a rolling window.
+func (p *plan) planCalendar(grid time.Duration) (warning string, err *fieldError) {
+	c := p.obj.Calendar
+	if c.IsZero() {
+		return "", nil
+	}
+	if p.kind == kindRatio {
+		return "", bad("calendar", "a calendar window needs errors and events counted apart, to restart its window at the period start: an SLI given as an error ratio alone cannot")
+	}
+	if p.method != MethodExact {
+		warning = "a calendar window is summed on the grid since the period start: the SLO uses method exact, not " + string(p.method)
+		p.method = MethodExact
+	}
+	if grid == 0 {
+		grid = calendarGrid
+	}
+	if (15*time.Minute)%grid != 0 {
+		return "", bad("calendar", "the grid %s does not divide 15 minutes, so its cells would straddle period starts; use 5m, 1m or another divisor", promDuration(grid))
+	}
+	p.grid = grid
+	if _, ok := fixedOffset(c.Location); !ok {
+		return "", bad("calendar.time_zone", "%s changes its UTC offset (daylight saving), which the rules cannot follow: PromQL's day and month functions know only UTC. Use UTC or a zone with a fixed offset for generated rules; the in-process tracker supports every zone", c.Location)
+	}
+	return warning, nil
+}
+
+// fixedOffset returns the UTC offset of loc, in seconds, and whether it
+// is the same on the 1st and the 15th of every month from 2020 to 2100 (nil
+// is UTC).
+func fixedOffset(loc *time.Location) (int, bool) {
+	if loc == nil {
+		return 0, true
+	}
+	_, offset := time.Date(2020, 1, 1, 0, 0, 0, 0, loc).Zone()
+	for y := 2020; y <= 2100; y++ {
+		for m := time.January; m <= time.December; m++ {
+			for _, d := range []int{1, 15} {
+				if _, o := time.Date(y, m, d, 12, 0, 0, 0, loc).Zone(); o != offset {
+					return 0, false
+				}
+			}
+		}
+	}
+	return offset, true
+}
+
+// localTime is, for PromQL's time functions, the middle of the grid cell
+// that ends at the evaluation time, in the calendar's zone: a cell counts
+// for the period holding its middle. With evaluations on the grid, which
+// divides 15 minutes, every cell lies in one period; otherwise a cell
+// across a period start counts for the period holding most of it.
+func (p *plan) localTime() string {
+	offset, _ := fixedOffset(p.obj.Calendar.Location)
+	shift := float64(offset) - p.grid.Seconds()/2
+	if shift < 0 {
+		return fmt.Sprintf("vector(time() - %s)", spec.FormatFloat(-shift))
+	}
+	return fmt.Sprintf("vector(time() + %s)", spec.FormatFloat(shift))
+}
+
+// periodID is a number that names the period holding the evaluation time:
+// months since year 0 for a month, quarters for a quarter, ISO weeks since
+// the Monday 1970-01-05 for a week.
+func (p *plan) periodID() string {
+	u := p.localTime()
+	switch p.obj.Calendar.Period {
+	case slo.Week:
+		const monday = 4 * 24 * 3600 // 1970-01-01 was a Thursday
+		return fmt.Sprintf("floor((%s - %d) / %d)", u, monday, 7*24*3600)
+	case slo.Month:
+		return fmt.Sprintf("year(%s) * 12 + month(%s)", u, u)
+	}
+	return fmt.Sprintf("year(%s) * 4 + floor((month(%s) - 1) / 3)", u, u)
+}
+
+// windowSeconds is the rule of slo:window:seconds: the rolling window, or
+// the length of the current calendar period (a quarter is 90 to 92 days),
+// the one whose sums the window's ratio holds (see localTime).
+func (p *plan) windowSeconds() string {
+	const daySecs = 24 * 3600
+	u := p.localTime()
+	switch p.obj.Calendar.Period {
+	case "":
+		return "vector(" + spec.FormatFloat(p.obj.Window.Seconds()) + ")"
+	case slo.Week:
+		return fmt.Sprintf("vector(%d)", 7*daySecs)
+	case slo.Month:
+		return fmt.Sprintf("days_in_month(%s) * %d", u, daySecs)
+	}
+	// 90 days, a day more from the second quarter on, another from the
+	// third, and 29 February in the first quarter of a leap year.
+	q := fmt.Sprintf("floor((month(%s) - 1) / 3)", u)
+	y := fmt.Sprintf("year(%s)", u)
+	leap := fmt.Sprintf("(%s %% 4 == bool 0) * ((%s %% 100 != bool 0) + (%s %% 400 == bool 0))", y, y, y)
+	return fmt.Sprintf("(90 + (%s >= bool 1) + (%s >= bool 2) + (%s == bool 0) * %s) * %d", q, q, q, leap, daySecs)
+}
+
+// budgetWindow is the window whose budget the tiers' shares and the time
+// to exhaustion are of: the rolling window, or the calendar's nominal
+// period, which its default tiers are scaled to.
+func (p *plan) budgetWindow() time.Duration {
+	if p.obj.Calendar.IsZero() {
+		return p.obj.Window
+	}
+	return p.obj.Calendar.Nominal()
+}
+
+// windowName names the window in alert descriptions: "30d", or
+// "month (Europe/Berlin)".
+func (p *plan) windowName() string {
+	if p.obj.Calendar.IsZero() {
+		return promDuration(p.obj.Window)
+	}
+	return p.obj.Calendar.String()
+}
+
+// calendarRules are the rules of a calendar SLO's window, in the window
+// group after the grid's two cells: running sums of the cells that
+// restart when the period changes, the period's number (recorded after
+// the sums, which compare it with the previous evaluation's), and the
+// period's error ratio.
+//
+// A sum is its previous value plus the new cell while the period is the
+// same, the new cell alone once it changes; a group without events now
+// keeps its sum. The previous value is the last within carryRange, so a
+// pause of the evaluations shorter than that loses only the events of the
+// cells not evaluated.
+func (p *plan) calendarRules(b *builder) []rule {
+	g := p.grid
+	last := func(metric string) string {
+		return fmt.Sprintf("last_over_time(%s[%s])", p.series(metric), promDuration(carryRange))
+	}
+	samePeriod := fmt.Sprintf("sum(%s) == %s", last(metricPeriodID), p.periodID())
+	running := func(metric, cell string) rule {
+		cur := p.agg("sum", p.series(cell))
+		prev := fmt.Sprintf("%s and on() (%s)", p.agg("sum", last(metric)), samePeriod)
+		return b.record(metric, fmt.Sprintf("%s + (%s) or %s or (%s)", cur, prev, cur, prev))
+	}
+	errs, total := p.agg("sum", p.series(metricErrorsPeriod)), p.agg("sum", p.series(metricTotalPeriod))
+	return []rule{
+		running(metricErrorsPeriod, errorsMetric(g)),
+		running(metricTotalPeriod, totalMetric(g)),
+		b.record(metricPeriodID, p.periodID()),
+		b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", errs, total), total)),
+	}
+}
+
+// windowSecondsAt is what slo:window:seconds records at the test time at
+// (since the Unix epoch): the rolling window, or the length of the period
+// holding the middle of the grid cell ending at at.
+func (p *plan) windowSecondsAt(at time.Duration) float64 {
+	if p.obj.Calendar.IsZero() {
+		return p.obj.Window.Seconds()
+	}
+	start, end := p.obj.Calendar.Bounds(time.Unix(0, int64(at-p.grid/2)))
+	return end.Sub(start).Seconds()
+}
