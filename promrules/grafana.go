@@ -48,6 +48,10 @@ const (
 func grafanaDashboard(plans []*plan) ([]byte, error) {
 	title, uid := dashboardTitle(plans)
 	ds := datasourceRef()
+	// The SDK prefers its v2 schema, a Kubernetes-style resource that only
+	// Grafana 12 with the new-layouts feature accepts; the classic JSON
+	// model is the one both Grafana 11 and 12 import.
+	//lint:ignore SA1019 the classic model is what Grafana 11 and 12 import
 	b := dashboard.NewDashboardBuilder(title).
 		Uid(uid).
 		Tags([]string{"slo"}).
@@ -151,7 +155,18 @@ func (p *plan) grafanaPanels(ids *panelIDs, ds common.DataSourceRef) []cog.Build
 // panelSeries selects the SLO's recorded series of a metric, filtered by
 // the dashboard's variables.
 func (p *plan) panelSeries(metric string) string {
-	return strings.TrimSuffix(p.series(metric), "}") + variableMatchers + "}"
+	return withVariables(p.series(metric))
+}
+
+// withVariables adds the matchers of the service and slo variables to a
+// selector of the SLO's series, whose label values are hidden from
+// Grafana's variable syntax first: Grafana replaces $name, ${name} and
+// [[name]] anywhere in a query, so every $ and [ of a value is written as
+// the PromQL escape \x24 or \x5b, which Prometheus reads back as the
+// character.
+func withVariables(sel string) string {
+	sel = strings.NewReplacer("$", `\x24`, "[", `\x5b`).Replace(sel)
+	return strings.TrimSuffix(sel, "}") + variableMatchers + "}"
 }
 
 // variableMatchers are the matchers of the service and slo variables.
@@ -202,8 +217,7 @@ func (p *plan) errorRatioQueries() []grafanaQuery {
 // group member.
 func (p *plan) alertQueries() []grafanaQuery {
 	by := append([]string{"alertname", "severity", "long_window", "short_window"}, p.by...)
-	sel := selector(metricAlerts, map[string]string{"alertstate": "firing", "slo": p.name, "service": p.service})
-	sel = strings.TrimSuffix(sel, "}") + variableMatchers + "}"
+	sel := withVariables(selector(metricAlerts, map[string]string{"alertstate": "firing", "slo": p.name, "service": p.service}))
 	return []grafanaQuery{{
 		fmt.Sprintf("max by (%s) (%s)", strings.Join(by, ", "), sel),
 		p.memberLegend() + "{{alertname}} {{severity}} {{long_window}}/{{short_window}}",

@@ -253,3 +253,26 @@ func TestGrafanaRejectsWhatTheRulesReject(t *testing.T) {
 		}
 	}
 }
+
+func TestGrafanaQueriesHideUserDollarsFromGrafana(t *testing.T) {
+	s := availability
+	s.Objective.Name = "pay $slo ${service} [[slo]]"
+	s.Service = "shop$"
+	m, _ := grafanaOf(t, s)
+	for _, p := range m.Panels {
+		for _, q := range p.Targets {
+			// What Grafana replaces: $name, ${name} and [[name]].
+			rest := strings.NewReplacer(`service=~"$service"`, "", `slo=~"$slo"`, "").Replace(q.Expr)
+			if strings.Contains(rest, "$") || strings.Contains(rest, "[[") {
+				t.Errorf("%s: %s leaves a $ or [[ of the SLO for Grafana to replace", p.Title, q.Expr)
+			}
+			expr, err := spec.ParseQuery(q.Expr)
+			if err != nil {
+				t.Fatalf("%s: %v", q.Expr, err)
+			}
+			if !strings.Contains(expr.String(), `slo="pay $slo ${service} [[slo]]"`) || !strings.Contains(expr.String(), `service="shop$"`) {
+				t.Errorf("%s: %s does not select the SLO by its name", p.Title, expr)
+			}
+		}
+	}
+}
