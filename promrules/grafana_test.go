@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/spec"
 )
@@ -275,4 +279,31 @@ func TestGrafanaQueriesHideUserDollarsFromGrafana(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestGrafanaDashboardReadsBackStrictly decodes the dashboard with the
+// SDK's strict decoder, which knows the schema of the dashboard and of
+// every panel type and refuses unknown or missing fields, and validates it.
+func TestGrafanaDashboardReadsBackStrictly(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	_, out := grafanaOf(t, availability, groupedSelectors, latency)
+	var d dashboard.Dashboard
+	if err := sdkError(d.UnmarshalJSONStrict(out)); err != nil {
+		t.Fatalf("strict decoding: %v", err)
+	}
+	if err := sdkError(d.Validate()); err != nil {
+		t.Fatalf("validation: %v", err)
+	}
+	if len(d.Panels) != 3*5 {
+		t.Errorf("%d panels read back, want 15", len(d.Panels))
+	}
+}
+
+// sdkError is err, or nil for the empty cog.BuildErrors the SDK's decoder
+// returns when it found no problem.
+func sdkError(err error) error {
+	if errs, ok := err.(cog.BuildErrors); ok && len(errs) == 0 {
+		return nil
+	}
+	return err
 }
