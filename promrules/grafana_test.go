@@ -285,8 +285,17 @@ func TestGrafanaQueriesHideUserDollarsFromGrafana(t *testing.T) {
 // SDK's strict decoder, which knows the schema of the dashboard and of
 // every panel type and refuses unknown or missing fields, and validates it.
 func TestGrafanaDashboardReadsBackStrictly(t *testing.T) {
-	plugins.RegisterDefaultPlugins()
 	_, out := grafanaOf(t, availability, groupedSelectors, latency)
+	if d := readBackStrictly(t, out); len(d.Panels) != 3*5 {
+		t.Errorf("%d panels read back, want 15", len(d.Panels))
+	}
+}
+
+// readBackStrictly decodes a dashboard with the SDK's strict decoder and
+// validates it.
+func readBackStrictly(t *testing.T, out []byte) dashboard.Dashboard {
+	t.Helper()
+	plugins.RegisterDefaultPlugins()
 	var d dashboard.Dashboard
 	if err := sdkError(d.UnmarshalJSONStrict(out)); err != nil {
 		t.Fatalf("strict decoding: %v", err)
@@ -294,9 +303,7 @@ func TestGrafanaDashboardReadsBackStrictly(t *testing.T) {
 	if err := sdkError(d.Validate()); err != nil {
 		t.Fatalf("validation: %v", err)
 	}
-	if len(d.Panels) != 3*5 {
-		t.Errorf("%d panels read back, want 15", len(d.Panels))
-	}
+	return d
 }
 
 // sdkError is err, or nil for the empty cog.BuildErrors the SDK's decoder
@@ -306,4 +313,12 @@ func sdkError(err error) error {
 		return nil
 	}
 	return err
+}
+
+func TestGrafanaDashboardOfNoSLOs(t *testing.T) {
+	m, out := grafanaOf(t)
+	if m.Title != "SLOs" || len(m.Panels) != 0 || len(m.Templating.List) != 3 {
+		t.Errorf("dashboard of no SLOs: %+v", m)
+	}
+	readBackStrictly(t, out)
 }
