@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the classic dashboard model (not the SDK's v2) is the one Grafana 11 and 12 import
+
 package promrules
 
 import (
