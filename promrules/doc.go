@@ -38,6 +38,15 @@
 // their ratio matters, except for [slo.Objective.MinEvents], which reads the
 // total as a rate.
 //
+// # Grafana
+//
+// With [FormatGrafana], [Generate] writes a Grafana dashboard (JSON model)
+// over the series the rules record instead of the rules: a row per SLO with
+// the budget left, the burn rate over every alert window (the tiers' factors
+// as thresholds), the error ratio and the firing alerts (ALERTS), every
+// member of a grouped SLO shown apart, and service and slo variables that
+// every query is filtered by.
+//
 // # Which Prometheus
 //
 // [Options.Target] says which Prometheus the rules are for: [Prometheus2]

@@ -39,6 +39,10 @@ const (
 	// FormatPrometheusOperator is a PrometheusRule custom resource of the
 	// Prometheus Operator wrapping the same groups.
 	FormatPrometheusOperator Format = "prometheus-operator"
+	// FormatGrafana is a Grafana dashboard (its JSON model) over the series
+	// the rules record: a row per SLO with the budget left, the burn rate
+	// over every alert window, the error ratio and the firing alerts.
+	FormatGrafana Format = "grafana"
 )
 
 // Options tune the generated rules. The zero value is usable.
@@ -68,7 +72,8 @@ type Options struct {
 
 // A Result is a generated rule file and what the generator noticed.
 type Result struct {
-	// Rules is the YAML file.
+	// Rules is the generated file: YAML rules, or the dashboard's JSON
+	// for FormatGrafana.
 	Rules []byte
 	// Warnings are problems that do not stop generation, such as a tier
 	// that can never fire or an SLI that allows only the average method,
@@ -106,7 +111,12 @@ func Generate(slos []spec.SLO, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := write(plans, opts)
+	var out []byte
+	if opts.Format == FormatGrafana {
+		out, err = grafanaDashboard(plans)
+	} else {
+		out, err = write(plans, opts)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +162,7 @@ func (o Options) withDefaults() (Options, error) {
 	for _, err := range []error{
 		oneOf("target", &o.Target, Targets()...),
 		oneOf("method", &o.Method, MethodExact, MethodRatioAverage),
-		oneOf("format", &o.Format, FormatRules, FormatPrometheusOperator),
+		oneOf("format", &o.Format, FormatRules, FormatPrometheusOperator, FormatGrafana),
 	} {
 		if err != nil {
 			return o, err

@@ -25,14 +25,19 @@ spec only gives an error ratio always use the average (with a warning).
 
 -tests FILE also writes a promtool unit-test file that proves the alerts
 fire: run it with "promtool test rules FILE". The output is the same bytes
-for the same input.`
+for the same input.
+
+-format grafana writes a Grafana dashboard (JSON, for Grafana 11 and 12)
+over the series the rules record instead of the rules: a row per SLO with
+the budget left, the burn rate over every alert window, the error ratio and
+the firing alerts, and service and slo variables.`
 
 func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("generate", "[flags] FILE...", generateHelp, stderr)
 	out := fs.String("o", "", "write the rules to this file instead of standard output")
 	target := fs.String("target", string(promrules.Prometheus2), "Prometheus version the rules are for: prometheus-2 (2.42 and later) or prometheus-3")
 	method := fs.String("method", string(promrules.MethodExact), "long-window method: exact or ratio-average")
-	format := fs.String("format", string(promrules.FormatRules), "output format: rules (a Prometheus rule file) or prometheus-operator (a PrometheusRule resource)")
+	format := fs.String("format", string(promrules.FormatRules), "output format: rules (a Prometheus rule file), prometheus-operator (a PrometheusRule resource) or grafana (a dashboard over the recorded series)")
 	tests := fs.String("tests", "", "also write a promtool unit-test file for the rules to this file (needs -o)")
 	forDuration := fs.Duration("for", 0, "for: duration of the SLOErrorBudgetBurn alerts")
 	name := fs.String("name", "", "metadata.name of the PrometheusRule resource")
@@ -45,6 +50,9 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if *tests != "" && *out == "" {
 		return usageError(fs, "-tests needs -o: the test file names the rule file")
+	}
+	if *tests != "" && promrules.Format(*format) == promrules.FormatGrafana {
+		return usageError(fs, "-tests goes with rules, not with -format grafana")
 	}
 	if !checkFiles(fs, fs.Args()...) {
 		return exitUsage
