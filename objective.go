@@ -80,6 +80,10 @@ type Objective struct {
 	// before the tier may fire. It keeps a low-traffic service from paging
 	// on its first failed request. Zero means no minimum.
 	MinEvents uint64
+
+	// Slices makes the objective count good slices of time instead of good
+	// events (see [TimeSlices]); the zero value counts events.
+	Slices TimeSlices
 }
 
 // An AlertTier is one rule of the multiwindow, multi-burn-rate policy: it
@@ -280,6 +284,7 @@ func (o Objective) Validate() error {
 			add(field+".Factor", "%v is not a positive number", t.Factor)
 		}
 	}
+	o.checkSlices(add, windowOK)
 	if len(problems) == 0 {
 		return nil
 	}

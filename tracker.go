@@ -35,8 +35,9 @@ type Tracker struct {
 	key    string            // the store key: MemberKey(obj.Name, labels)
 
 	mu     sync.Mutex
-	rings  []*ring // one per distinct window, shortest first
-	sealed counts  // cumulative counts already added to the rings
+	rings  []*ring   // one per distinct window, shortest first
+	sealed counts    // cumulative counts already added to the rings
+	slices *sliceLog // a time-slice objective's slices; nil otherwise
 
 	store   *storeLoop // nil without a store
 	closeMu sync.Mutex
@@ -122,6 +123,9 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 		for _, w := range windows {
 			finest = min(finest, w/time.Duration(buckets(w)))
 		}
+		if t.obj.Slices.Enabled() {
+			finest = min(finest, t.obj.Slices.Window)
+		}
 		coarse.require(finest / 10)
 	}
 	now := t.now()
@@ -131,6 +135,10 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 	finest := t.rings[0].width
 	for _, r := range t.rings[1:] {
 		finest = min(finest, r.width)
+	}
+	if t.obj.Slices.Enabled() {
+		t.slices = newSliceLog(t.obj, now)
+		finest = min(finest, t.slices.width)
 	}
 	t.slack = 2*finest + int64(maxTick)
 	t.next.Store(t.nextBoundary())
@@ -242,6 +250,9 @@ func (t *Tracker) sync(now int64) {
 		}
 		r.advance(now)
 	}
+	if t.slices != nil {
+		t.slices.advance(now, c)
+	}
 	t.next.Store(t.nextBoundary())
 }
 
@@ -249,6 +260,9 @@ func (t *Tracker) nextBoundary() int64 {
 	next := t.rings[0].next()
 	for _, r := range t.rings[1:] {
 		next = min(next, r.next())
+	}
+	if t.slices != nil {
+		next = min(next, t.slices.next())
 	}
 	return next
 }
@@ -281,6 +295,9 @@ func (t *Tracker) Snapshot() Snapshot {
 	t.sync(now)
 	for _, r := range t.rings {
 		v.window[r.window] = r.sum
+	}
+	if t.slices != nil {
+		v.slices = t.slices.view(slices.Collect(maps.Keys(v.window)))
 	}
 	t.mu.Unlock()
 	v.good, v.bad = t.good.Load(), t.bad.Load()

@@ -46,6 +46,9 @@ type Snapshot struct {
 	Tiers                   []Tier     `json:"tiers"`
 	CumulativeGood          uint64     `json:"cumulative_good"`
 	CumulativeBad           uint64     `json:"cumulative_bad"`
+	// Slices counts the slices of a time-slice objective's window; absent
+	// for an objective over events.
+	Slices *Slices `json:"slices,omitempty"`
 }
 
 // A BurnRate is the JSON form of an slo.BurnRateSample.
@@ -103,6 +106,7 @@ func NewSnapshot(s slo.Snapshot) Snapshot {
 		CumulativeGood:       s.Good,
 		CumulativeBad:        s.Bad,
 	}
+	out.Slices = newSlices(s)
 	if s.TimeToExhaustion != slo.Forever {
 		secs := s.TimeToExhaustion.Seconds()
 		out.TimeToExhaustionSeconds = &secs
