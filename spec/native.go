@@ -45,7 +45,7 @@ func (d *decoder) native(file *File, root *yaml.Node, path string) {
 
 func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, fileLabels map[string]string, window time.Duration) {
 	d.slo = d.peekName(n, "name")
-	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting")
+	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting", "time_slices")
 	if o == nil {
 		return
 	}
@@ -78,6 +78,9 @@ func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, file
 		dr.at("Window", v, o.field("window"))
 	} else {
 		dr.locs["Window"] = location{"window", dr.node.Line}
+	}
+	if v := o.get(d, "time_slices"); v != nil {
+		dr.ok = d.nativeTimeSlices(dr, v, o.field("time_slices")) && dr.ok
 	}
 
 	sloLabels, ok := d.labels(o.get(d, "labels"), o.field("labels"))
