@@ -30,6 +30,10 @@ const MaxSlices = 1 << 20
 // meaning: a tier of factor f over a long window spends f * long / Window of
 // the budget in slices. Events still count for [Objective.MinEvents] and in
 // the snapshot's Total and Failures.
+//
+// The verdicts live in memory only: a [Store] saves and loads event counts,
+// so a tracker that loads a saved state counts the slices before it was
+// made as good.
 type TimeSlices struct {
 	// Window is the width of one slice, at least a second, dividing the
 	// objective's window. Zero counts events instead of slices.

@@ -28,6 +28,7 @@ func TestGeneratedTimeSliceTestsPassPromtool(t *testing.T) {
 		{"1m slices averaged, one day", sliced(daily(availability), time.Minute, 0), Options{}},
 		{"30s slices of good and total, min events, for", sliced(daily(latency), 30*time.Second, 0.99), Options{For: time.Minute}},
 		{"10m slices, past the lookback", sliced(selectors, 10*time.Minute, 0.9), Options{}},
+		{"1m slices per route", sliced(daily(groupedAvailability), time.Minute, 0.95), Options{}},
 		{"1m slices, 30-day window", sliced(availability, time.Minute, 0.999), Options{}},
 	}
 	for _, c := range cases {

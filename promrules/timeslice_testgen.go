@@ -70,6 +70,7 @@ func (g *testGen) sliceGroups() []testGroup {
 		g.within(metricBudgetRemaining, end, want-1e-9, want+1e-9),
 		g.value(sliceMetric(slice), time.Duration(2+bad+1)*slice, onTarget.errors/busy*boolFloat(ts.Average)),
 		g.alert(AlertAbsent, nil, end, false))
+	grp.ExprTests = append(grp.ExprTests, g.healthy(end, true)...)
 	out = append(out, grp)
 
 	// Overspent, then recovered once the bad slices leave the window.
@@ -89,6 +90,7 @@ func (g *testGen) sliceGroups() []testGroup {
 	}
 	grp = g.group(name, segs)
 	grp.ExprTests = append(grp.ExprTests, g.within(metricBudgetRemaining, overAt, math.Inf(-1), 0), g.alert(AlertExhausted, nil, overAt, true))
+	grp.ExprTests = append(grp.ExprTests, g.healthy(overAt, true)...)
 	if len(segs) == 3 {
 		gone := time.Duration(1+over+n) * slice
 		grp.ExprTests = append(grp.ExprTests, g.within(metricBudgetRemaining, gone-slice, math.Inf(-1), 1),
