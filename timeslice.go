@@ -2,7 +2,6 @@ package slo
 
 import (
 	"math"
-	"math/bits"
 	"time"
 )
 
@@ -95,29 +94,42 @@ func (o Objective) checkSlices(add func(field, format string, args ...any), wind
 
 // A sliceLog decides the slices of a time-slice objective and keeps the
 // decisions of the window's last completed slices: one bit per slice, or
-// one float32 per slice when each counts its error ratio. It is not safe
-// for concurrent use: the tracker guards it.
+// with Average the error ratio of each in fixed point, four bytes. It keeps
+// for every window of the tracker the sum over its last slices, updated as
+// each slice is decided, so that a snapshot costs nothing per slice. It is
+// not safe for concurrent use: the tracker guards it.
 type sliceLog struct {
 	ts        TimeSlices
-	threshold float64   // error ratio above which a slice is bad
-	width     int64     // slice width, nanoseconds
-	n         int64     // slices in the SLO window
-	cur       int64     // number of the open slice: floor(t / width)
-	base      counts    // cumulative counts when the open slice began
-	bad       []uint64  // verdicts: slice k's bit k mod n is set when bad
-	ratios    []float32 // error ratio of slice k at k mod n, with Average
+	threshold float64  // error ratio above which a slice is bad
+	width     int64    // slice width, nanoseconds
+	n         int64    // slices in the SLO window
+	cur       int64    // number of the open slice: floor(t / width)
+	base      counts   // cumulative counts when the open slice began
+	bad       []uint64 // verdicts: slice k's bit k mod n is set when bad
+	ratios    []uint32 // with Average: slice k's error ratio times ratioScale at k mod n
+	windows   []time.Duration
+	lens      []int64  // slices per window
+	sums      []uint64 // per window: bad slices, or the sum of fixed-point ratios
 }
 
-func newSliceLog(o Objective, now int64) *sliceLog {
+// ratioScale is the fixed point of an averaged slice's error ratio: exact
+// sums, and one part in a billion per slice.
+const ratioScale = 1e9
+
+func newSliceLog(o Objective, now int64, windows []time.Duration) *sliceLog {
 	ts := o.Slices
-	l := &sliceLog{ts: ts, width: int64(ts.Window), n: int64(o.Window / ts.Window)}
+	l := &sliceLog{ts: ts, width: int64(ts.Window), n: int64(o.Window / ts.Window), windows: windows}
 	l.cur = floorDiv(now, l.width)
 	if ts.Average {
-		l.ratios = make([]float32, l.n)
+		l.ratios = make([]uint32, l.n)
 	} else {
 		l.threshold = SliceErrorThreshold(ts.Target)
 		l.bad = make([]uint64, (l.n+63)/64)
 	}
+	for _, w := range windows {
+		l.lens = append(l.lens, min(int64(ts.sliceCount(w)), l.n))
+	}
+	l.sums = make([]uint64, len(windows))
 	return l
 }
 
@@ -131,11 +143,14 @@ func (l *sliceLog) next() int64 { return (l.cur + 1) * l.width }
 // now the open one, its events counting there.
 func (l *sliceLog) advance(now int64, c counts) {
 	k := floorDiv(now, l.width)
-	if k < l.cur {
-		l.cur = k
+	switch {
+	case k == l.cur:
 		return
-	}
-	if k == l.cur {
+	case k < l.cur:
+		// The slices after k keep their verdicts until decided again;
+		// the windows end at k now.
+		l.cur = k
+		l.resum()
 		return
 	}
 	d := counts{c.good - l.base.good, c.bad - l.base.bad}
@@ -144,80 +159,70 @@ func (l *sliceLog) advance(now int64, c counts) {
 		// The decided slice left the window too: all within are quiet.
 		clear(l.bad)
 		clear(l.ratios)
+		clear(l.sums)
 		l.cur = k
 		return
 	}
-	l.set(l.cur, l.errorShare(d))
+	l.push(l.cur, l.spend(d))
 	for j := l.cur + 1; j < k; j++ {
-		l.set(j, 0)
+		l.push(j, 0)
 	}
 	l.cur = k
 }
 
-// errorShare is what one slice with the events c spends: 1 or 0 for a
-// verdict, the error ratio with Average; 0 without events.
-func (l *sliceLog) errorShare(c counts) float64 {
+// spend is what one slice with the events c spends: 1 or 0 for a verdict,
+// the error ratio in fixed point with Average; 0 without events.
+func (l *sliceLog) spend(c counts) uint64 {
 	if c.total() == 0 {
 		return 0
 	}
 	r := float64(c.bad) / float64(c.total())
-	if l.ts.Average {
-		return r
-	}
-	if r > l.threshold {
+	switch {
+	case l.ratios != nil:
+		return uint64(math.Round(r * ratioScale))
+	case r > l.threshold:
 		return 1
 	}
 	return 0
 }
 
-func (l *sliceLog) set(k int64, share float64) {
-	i := ((k % l.n) + l.n) % l.n
-	if l.ratios != nil {
-		l.ratios[i] = float32(share)
-		return
+// push records slice k, the newest completed one, and moves every window's
+// sum on by one slice.
+func (l *sliceLog) push(k int64, v uint64) {
+	for i, m := range l.lens {
+		l.sums[i] += v
+		l.sums[i] -= l.value(k - m)
 	}
-	if share != 0 {
+	i := l.index(k)
+	if l.ratios != nil {
+		l.ratios[i] = uint32(v)
+	} else if v != 0 {
 		l.bad[i/64] |= 1 << (i % 64)
 	} else {
 		l.bad[i/64] &^= 1 << (i % 64)
 	}
 }
 
-// spent returns the bad slices (the sum of error ratios with Average) among
-// the last m completed slices, and m, for a window w.
-func (l *sliceLog) spent(w time.Duration) (float64, int) {
-	m := int64(min(l.ts.sliceCount(w), int(l.n)))
-	lo := (((l.cur - m) % l.n) + l.n) % l.n // index of the oldest slice
+// value returns what slice k spent, k being one of the last n slices.
+func (l *sliceLog) value(k int64) uint64 {
+	i := l.index(k)
 	if l.ratios != nil {
-		var sum float64
-		for j := range m {
-			sum += float64(l.ratios[(lo+j)%l.n])
-		}
-		return sum, int(m)
+		return uint64(l.ratios[i])
 	}
-	hi := lo + m
-	if hi <= l.n {
-		return float64(l.popRange(lo, hi)), int(m)
-	}
-	return float64(l.popRange(lo, l.n) + l.popRange(0, hi-l.n)), int(m)
+	return l.bad[i/64] >> (i % 64) & 1
 }
 
-// popRange counts the set bits with indices in [lo, hi).
-func (l *sliceLog) popRange(lo, hi int64) int {
-	n := 0
-	for lo < hi {
-		w, b := lo/64, lo%64
-		word := l.bad[w] >> b
-		if span := hi - lo; span < 64-b {
-			word &= 1<<span - 1
-			n += bits.OnesCount64(word)
-			break
+// resum recomputes every window's sum from the slices before cur.
+func (l *sliceLog) resum() {
+	for i, m := range l.lens {
+		l.sums[i] = 0
+		for k := l.cur - m; k < l.cur; k++ {
+			l.sums[i] += l.value(k)
 		}
-		n += bits.OnesCount64(word)
-		lo += 64 - b
 	}
-	return n
 }
+
+func (l *sliceLog) index(k int64) int64 { return ((k % l.n) + l.n) % l.n }
 
 // sliceShare is the slices of one window of a snapshot: their number and
 // the share of them spent.
@@ -233,12 +238,15 @@ func (s sliceShare) ratio() float64 {
 	return s.spent / float64(s.n)
 }
 
-// sliceView reads the share of every window of the tracker.
-func (l *sliceLog) view(windows []time.Duration) map[time.Duration]sliceShare {
-	v := make(map[time.Duration]sliceShare, len(windows))
-	for _, w := range windows {
-		spent, n := l.spent(w)
-		v[w] = sliceShare{spent, n}
+// view returns the share spent of every window of the tracker.
+func (l *sliceLog) view() map[time.Duration]sliceShare {
+	v := make(map[time.Duration]sliceShare, len(l.windows))
+	for i, w := range l.windows {
+		spent := float64(l.sums[i])
+		if l.ratios != nil {
+			spent /= ratioScale
+		}
+		v[w] = sliceShare{spent, int(l.lens[i])}
 	}
 	return v
 }

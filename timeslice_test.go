@@ -249,12 +249,51 @@ func TestSliceErrorThresholdForgivesRoundingOnly(t *testing.T) {
 	for _, target := range []float64{0.9, 0.95, 0.99, 0.999} {
 		n := uint64(math.Round(1 / (1 - target) * 10))
 		bad := uint64(math.Round(float64(n) * (1 - target)))
-		l := newSliceLog(Objective{Window: time.Hour, Slices: TimeSlices{Window: time.Minute, Target: target}}, 0)
-		if got := l.errorShare(counts{good: n - bad, bad: bad}); got != 0 {
+		l := newSliceLog(Objective{Window: time.Hour, Slices: TimeSlices{Window: time.Minute, Target: target}}, 0, nil)
+		if got := l.spend(counts{good: n - bad, bad: bad}); got != 0 {
 			t.Errorf("target %v: %d of %d failing is exactly on target, judged bad", target, bad, n)
 		}
-		if got := l.errorShare(counts{good: n - bad - 1, bad: bad + 1}); got != 1 {
+		if got := l.spend(counts{good: n - bad - 1, bad: bad + 1}); got != 1 {
 			t.Errorf("target %v: %d of %d failing is below target, judged good", target, bad+1, n)
+		}
+	}
+}
+
+// TestTimeSlicesSumsMatchTheirSlices checks the running sum of every window
+// against a sum over its slices, through random traffic, long idle gaps and
+// clock steps back.
+func TestTimeSlicesSumsMatchTheirSlices(t *testing.T) {
+	for seed := range uint64(6) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		clock := newFakeClock()
+		o := sliceObjective()
+		o.BurnRateWindows = []time.Duration{5 * time.Minute, 90 * time.Second}
+		if seed%2 == 1 {
+			o.Slices = TimeSlices{Window: time.Minute, Average: true}
+		}
+		tr := mustTracker(t, o, WithClock(clock.Now))
+		for step := range 3000 {
+			switch rng.IntN(20) {
+			case 0:
+				clock.Advance(-time.Duration(rng.Int64N(int64(10 * time.Minute))))
+			case 1:
+				clock.Advance(time.Duration(rng.Int64N(int64(2 * time.Hour))))
+			default:
+				clock.Advance(time.Duration(rng.Int64N(int64(40 * time.Second))))
+			}
+			tr.RecordN(uint64(rng.IntN(10)), uint64(rng.IntN(3)))
+			s := tr.Snapshot()
+			finite(t, s)
+			tr.mu.Lock()
+			got := append([]uint64(nil), tr.slices.sums...)
+			tr.slices.resum()
+			want := tr.slices.sums
+			tr.mu.Unlock()
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("seed %d step %d: window %v sums %d, its slices %d", seed, step, tr.slices.windows[i], got[i], want[i])
+				}
+			}
 		}
 	}
 }

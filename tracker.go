@@ -137,7 +137,7 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 		finest = min(finest, r.width)
 	}
 	if t.obj.Slices.Enabled() {
-		t.slices = newSliceLog(t.obj, now)
+		t.slices = newSliceLog(t.obj, now, windows)
 		finest = min(finest, t.slices.width)
 	}
 	t.slack = 2*finest + int64(maxTick)
@@ -297,7 +297,7 @@ func (t *Tracker) Snapshot() Snapshot {
 		v.window[r.window] = r.sum
 	}
 	if t.slices != nil {
-		v.slices = t.slices.view(slices.Collect(maps.Keys(v.window)))
+		v.slices = t.slices.view()
 	}
 	t.mu.Unlock()
 	v.good, v.bad = t.good.Load(), t.bad.Load()

@@ -31,8 +31,11 @@ func TestGeneratedTimeSliceTestsPassPromtool(t *testing.T) {
 		{"1m slices per route", sliced(daily(groupedAvailability), time.Minute, 0.95), Options{}},
 		{"1m slices, 30-day window", sliced(availability, time.Minute, 0.999), Options{}},
 	}
-	for _, c := range cases {
+	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if testing.Short() && i > 0 {
+				t.Skip("-short: one case replays in promtool")
+			}
 			rules := mustGenerate(t, []spec.SLO{c.slo}, c.opts)
 			checkRules(t, rules.Rules, FormatRules)
 			tests, err := GenerateTests([]spec.SLO{c.slo}, "rules.yml", c.opts)
@@ -51,6 +54,9 @@ func TestGeneratedTimeSliceTestsPassPromtool(t *testing.T) {
 }
 
 func TestGeneratedTimeSliceTestsCatchBrokenRules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs promtool on each broken rule file")
+	}
 	s := sliced(daily(availability), time.Minute, 0.95)
 	rules := mustGenerate(t, []spec.SLO{s}, Options{}).Rules
 	tests, err := GenerateTests([]spec.SLO{s}, "rules.yml", Options{})
