@@ -60,8 +60,13 @@ func SliceErrorThreshold(target float64) float64 {
 	return roundDecimal(errorBudget(target) * (1 + 1e-9))
 }
 
-// sliceCount is the number of completed slices that a window w measures.
-func (ts TimeSlices) sliceCount(w time.Duration) int {
+// Count returns the number of completed slices that a window w measures:
+// w / Window, at least one; 0 for an objective over events. The tracker
+// and package promrules count with it.
+func (ts TimeSlices) Count(w time.Duration) int {
+	if ts.Window <= 0 {
+		return 0
+	}
 	return max(1, int(w/ts.Window))
 }
 
@@ -127,7 +132,7 @@ func newSliceLog(o Objective, now int64, windows []time.Duration) *sliceLog {
 		l.bad = make([]uint64, (l.n+63)/64)
 	}
 	for _, w := range windows {
-		l.lens = append(l.lens, min(int64(ts.sliceCount(w)), l.n))
+		l.lens = append(l.lens, min(int64(ts.Count(w)), l.n))
 	}
 	l.sums = make([]uint64, len(windows))
 	return l

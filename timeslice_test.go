@@ -297,3 +297,15 @@ func TestTimeSlicesSumsMatchTheirSlices(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeSlicesCount(t *testing.T) {
+	ts := TimeSlices{Window: time.Minute, Target: 0.9}
+	for w, want := range map[time.Duration]int{time.Hour: 60, 90 * time.Second: 1, 30 * time.Second: 1, 5 * time.Minute: 5} {
+		if got := ts.Count(w); got != want {
+			t.Errorf("Count(%v) = %d, want %d", w, got, want)
+		}
+	}
+	if got := (TimeSlices{}).Count(time.Hour); got != 0 {
+		t.Errorf("events: Count = %d, want 0", got)
+	}
+}

@@ -32,11 +32,8 @@ func (p *plan) planSlices() *fieldError {
 	return nil
 }
 
-// sliceCount is the number of slices a window w measures; the tracker
-// counts the same (slo.TimeSlices).
-func (p *plan) sliceCount(w time.Duration) int {
-	return max(1, int(w/p.obj.Slices.Window))
-}
+// sliceCount is the number of slices a window w measures.
+func (p *plan) sliceCount(w time.Duration) int { return p.obj.Slices.Count(w) }
 
 // sliceGroup returns the rule group of a time-slice SLO, evaluated once a
 // slice: the slice that just ended (its error ratio over the slice, judged
