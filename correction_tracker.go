@@ -54,6 +54,9 @@ func (t *Tracker) AddCorrection(c Correction) error {
 	for _, r := range t.rings {
 		r.clear(from, to)
 	}
+	if t.slices != nil {
+		t.slices.forgive(from, to, t.counted())
+	}
 	t.corr.once = append(t.corr.once, c)
 	t.corr.sort()
 	t.next.Store(t.nextBoundary(now))

@@ -93,6 +93,10 @@ type Objective struct {
 	// [Calendar]) instead of the rolling Window, which must then be zero
 	// or Calendar.Longest(). Burn-rate and alert windows stay rolling.
 	Calendar Calendar
+
+	// Slices makes the objective count good slices of time instead of good
+	// events (see [TimeSlices]); the zero value counts events.
+	Slices TimeSlices
 }
 
 // An AlertTier is one rule of the multiwindow, multi-burn-rate policy: it
@@ -249,6 +253,9 @@ func (o Objective) Validate() error {
 		problems = append(problems, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
 	problems = append(problems, o.Calendar.check(o.Window)...)
+	if !o.Calendar.IsZero() && o.Slices.Enabled() {
+		add("Slices.Window", "time slices over a calendar period are not supported: give a rolling window, or count events")
+	}
 	o = o.WithDefaults()
 
 	if p := validName(o.Name); p != "" {
@@ -301,6 +308,7 @@ func (o Objective) Validate() error {
 		}
 	}
 	o.validateCorrections(add)
+	o.checkSlices(add, windowOK)
 	if len(problems) == 0 {
 		return nil
 	}

@@ -81,6 +81,16 @@ type Snapshot struct {
 	// active one. Their events are left out of every count above.
 	Corrections []CorrectionPeriod
 
+	// TotalSlices, GoodSlices and SliceBudget describe the window of a
+	// time-slice objective (see [TimeSlices]); all zero for an objective
+	// over events. TotalSlices is the number of slices in the window,
+	// GoodSlices the good ones (with TimeSlices.Average, TotalSlices less
+	// the sum of the slices' error ratios), SliceBudget the bad slices the
+	// objective allows: (1 - Target) * TotalSlices. SuccessRatio, the budget
+	// and the burn rates then measure slices, not events.
+	TotalSlices             int
+	GoodSlices, SliceBudget float64
+
 	// Good and Bad count every event since the tracker was made, windowless:
 	// the counters to export so that a monitoring system can aggregate
 	// replicas. They restart from zero with the process.
@@ -150,7 +160,17 @@ func (s Snapshot) Firing() []TierState {
 type view struct {
 	window    map[time.Duration]counts
 	good, bad uint64
-	period    *periodView // a calendar objective's current period
+	period    *periodView                  // a calendar objective's current period
+	slices    map[time.Duration]sliceShare // nil for an objective over events
+}
+
+// burnRate is the burn rate over window w: of slices for a time-slice
+// objective, of events otherwise.
+func (v view) burnRate(w time.Duration, budget float64) float64 {
+	if v.slices != nil {
+		return v.slices[w].ratio() / budget
+	}
+	return burnRate(v.window[w], budget)
 }
 
 func newSnapshot(o Objective, budget float64, at time.Time, v view) Snapshot {
@@ -171,17 +191,24 @@ func newSnapshot(o Objective, budget float64, at time.Time, v view) Snapshot {
 		Total:             w.total(),
 		Failures:          w.bad,
 		SuccessRatio:      successRatio(w),
-		BurnRate:          burnRate(w, budget),
+		BurnRate:          v.burnRate(o.Window, budget),
 		BurnRateThreshold: o.BurnRateThreshold,
 		Good:              v.good,
 		Bad:               v.bad,
 	}
+	if v.period != nil {
+		s.BurnRate = burnRate(w, budget) // the period's, not the rolling window's
+	}
 	s.ErrorBudgetRemaining = 1 - s.BurnRate
+	if sw, ok := v.slices[o.Window]; ok {
+		s.SuccessRatio = 1 - sw.ratio()
+		s.TotalSlices, s.GoodSlices, s.SliceBudget = sw.n, float64(sw.n)-sw.spent, budget*float64(sw.n)
+	}
 	s.Breached = s.SuccessRatio < o.Target
 	pace := s.BurnRate
 	for i, bw := range o.BurnRateWindows {
 		c := v.window[bw]
-		sample := BurnRateSample{Window: bw, BurnRate: burnRate(c, budget), Total: c.total(), Failures: c.bad}
+		sample := BurnRateSample{Window: bw, BurnRate: v.burnRate(bw, budget), Total: c.total(), Failures: c.bad}
 		s.BurnRates = append(s.BurnRates, sample)
 		if i == 0 {
 			pace = sample.BurnRate
@@ -195,8 +222,8 @@ func newSnapshot(o Objective, budget float64, at time.Time, v view) Snapshot {
 		long, short := v.window[tier.LongWindow], v.window[tier.ShortWindow]
 		ts := TierState{
 			AlertTier:     tier,
-			LongBurnRate:  burnRate(long, budget),
-			ShortBurnRate: burnRate(short, budget),
+			LongBurnRate:  v.burnRate(tier.LongWindow, budget),
+			ShortBurnRate: v.burnRate(tier.ShortWindow, budget),
 			LongTotal:     long.total(),
 			ShortTotal:    short.total(),
 		}

@@ -42,6 +42,10 @@ type Tracker struct {
 	// were recorded after it (see correction_tracker.go).
 	corr     corrections
 	lastSync int64
+	slices   *sliceLog // a time-slice objective's slices; nil otherwise
+	// dropped counts the events left out by corrections, so the slices
+	// are decided without them.
+	dropped counts
 
 	store   *storeLoop // nil without a store
 	closeMu sync.Mutex
@@ -127,6 +131,9 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 		for _, w := range windows {
 			finest = min(finest, w/time.Duration(buckets(w)))
 		}
+		if t.obj.Slices.Enabled() {
+			finest = min(finest, t.obj.Slices.Window)
+		}
 		coarse.require(finest / 10)
 	}
 	now := t.now()
@@ -137,6 +144,10 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 	finest := t.rings[0].width
 	for _, r := range t.rings[1:] {
 		finest = min(finest, r.width)
+	}
+	if t.obj.Slices.Enabled() {
+		t.slices = newSliceLog(t.obj, now, windows)
+		finest = min(finest, t.slices.width)
 	}
 	t.slack = 2*finest + int64(maxTick)
 	t.next.Store(t.nextBoundary(now))
@@ -227,6 +238,12 @@ func (t *Tracker) advance(now int64) {
 	t.mu.Unlock()
 }
 
+// counted returns the cumulative counts of the events synced so far that no
+// correction left out. t.mu must be held.
+func (t *Tracker) counted() counts {
+	return counts{t.sealed.good - t.dropped.good, t.sealed.bad - t.dropped.bad}
+}
+
 // sync adds the events counted since the last sync to the current buckets,
 // where they belong (any event after a bucket's end would have moved the
 // rings on first), then moves the rings to now: on, or back if the clock
@@ -235,9 +252,14 @@ func (t *Tracker) advance(now int64) {
 // held.
 func (t *Tracker) sync(now int64) {
 	c := counts{good: t.good.Load(), bad: t.bad.Load()}
-	if d := (counts{c.good - t.sealed.good, c.bad - t.sealed.bad}); d != (counts{}) && !t.corrected() {
-		for _, r := range t.rings {
-			r.add(d)
+	if d := (counts{c.good - t.sealed.good, c.bad - t.sealed.bad}); d != (counts{}) {
+		if t.corrected() {
+			t.dropped.good += d.good
+			t.dropped.bad += d.bad
+		} else {
+			for _, r := range t.rings {
+				r.add(d)
+			}
 		}
 	}
 	t.sealed, t.lastSync = c, now
@@ -247,6 +269,9 @@ func (t *Tracker) sync(now int64) {
 			r.rewind(now)
 		}
 		r.advance(now)
+	}
+	if t.slices != nil {
+		t.slices.advance(now, t.counted())
 	}
 	t.next.Store(t.nextBoundary(now))
 }
@@ -260,6 +285,9 @@ func (t *Tracker) nextBoundary(now int64) int64 {
 	}
 	if !t.corr.empty() {
 		next = min(next, t.corr.nextChange(now))
+	}
+	if t.slices != nil {
+		next = min(next, t.slices.next())
 	}
 	return next
 }
@@ -294,6 +322,9 @@ func (t *Tracker) Snapshot() Snapshot {
 		v.window[r.window] = r.sum
 	}
 	t.periodView(&v, now)
+	if t.slices != nil {
+		v.slices = t.slices.view()
+	}
 	t.mu.Unlock()
 	v.good, v.bad = t.good.Load(), t.bad.Load()
 	s := newSnapshot(t.obj, t.budget, time.Unix(0, now), v)

@@ -161,6 +161,9 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 	}
 	slices.Sort(ws)
 	p.windows = slices.Compact(ws)
+	if err := p.planSlices(); err != nil {
+		return nil, nil, err
+	}
 	return p, warnings, nil
 }
 

@@ -125,7 +125,9 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		}
 	}
 	groups := []ruleGroup{sli}
-	if p.method == MethodExact {
+	if p.obj.Slices.Enabled() {
+		groups = append(groups, p.sliceGroup(&b, prefix, windowRules()))
+	} else if p.method == MethodExact {
 		g := p.grid
 		// A cell is the rate over its range (see rangeOf) times the step:
 		// the increase over exactly the step.
@@ -210,7 +212,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		factor := spec.FormatFloat(t.Factor)
 		threshold := spec.FormatFloat(slo.AlertThreshold(t.Factor)) // what the tracker compares with
 		expr := fmt.Sprintf("(%s / %s >= %s) and (%s / %s >= %s)",
-			p.agg("sum", p.series(ratioMetric(t.LongWindow))), budget, threshold, p.agg("sum", p.series(ratioMetric(t.ShortWindow))), budget, threshold)
+			p.tierRatio(t.LongWindow), budget, threshold, p.tierRatio(t.ShortWindow), budget, threshold)
 		if p.obj.MinEvents > 0 && p.kind != kindRatio {
 			expr += fmt.Sprintf(" and (%s >= %d)", p.events(t.LongWindow), p.obj.MinEvents)
 		}
@@ -293,7 +295,7 @@ func (p *plan) absentExpr() string {
 // the window group, in the same instant) would find none on Prometheus 3,
 // whose lookback leaves out a sample exactly 5m old.
 func (p *plan) lastGrid(sel string) string {
-	if p.method != MethodExact {
+	if p.method != MethodExact && !p.obj.Slices.Enabled() {
 		return sel
 	}
 	return fmt.Sprintf("last_over_time(%s[%s])", sel, promWindow(p.grid+lookback))

@@ -87,6 +87,11 @@ func GenerateTests(slos []spec.SLO, ruleFile string, opts Options) (*TestResult,
 			continue
 		}
 		g := testGen{p: p, tr: tr, eval: eval, id: id}
+		if p.obj.Slices.Enabled() {
+			file.Tests = append(file.Tests, g.sliceGroups()...)
+			res.Warnings = append(res.Warnings, g.warnings...)
+			continue
+		}
 		g.step = inputStep(eval, p.windows[0], time.Duration(math.MaxInt64))
 		file.Tests = append(file.Tests, g.groups()...)
 		res.Warnings = append(res.Warnings, g.warnings...)

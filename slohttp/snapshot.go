@@ -60,6 +60,9 @@ type Snapshot struct {
 	// objective; absent for a rolling window.
 	PeriodStart *time.Time `json:"period_start,omitempty"`
 	PeriodEnd   *time.Time `json:"period_end,omitempty"`
+	// Slices counts the slices of a time-slice objective's window; absent
+	// for an objective over events.
+	Slices *Slices `json:"slices,omitempty"`
 }
 
 // A BurnRate is the JSON form of an slo.BurnRateSample.
@@ -123,6 +126,7 @@ func NewSnapshot(s slo.Snapshot) Snapshot {
 	if !s.PeriodStart.IsZero() {
 		out.PeriodStart, out.PeriodEnd = &s.PeriodStart, &s.PeriodEnd
 	}
+	out.Slices = newSlices(s)
 	if s.TimeToExhaustion != slo.Forever {
 		secs := s.TimeToExhaustion.Seconds()
 		out.TimeToExhaustionSeconds = &secs

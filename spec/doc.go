@@ -25,10 +25,8 @@
 // Unknown fields are errors (a typo must not silently disable an alert), and
 // features of the other formats that this tool cannot honour (Sloth
 // plugins, OpenSLO calendar windows, threshold metrics, alert policies) are
-// refused with "not supported: <field>" rather than ignored; the OpenSLO
-// time-slice budgeting methods (Timeslices, RatioTimeslices) are refused as
-// "not supported yet". A YAML syntax error names the line and column of the
-// mistake. Every query is parsed with Prometheus's own PromQL parser,
+// refused with "not supported: <field>" rather than ignored. A YAML syntax
+// error names the line and column of the mistake. Every query is parsed with Prometheus's own PromQL parser,
 // and every string the tool writes into a query is quoted, so no label
 // value or SLO name can change a query's meaning.
 //

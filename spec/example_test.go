@@ -52,7 +52,7 @@ slos:
 	fmt.Println(err)
 	// Output:
 	// checkout.yaml:6: slo "checkout-availability": slos[0].objective: 99.9 is ambiguous: write "99.9%" for a percentage, or a ratio below 1 like 0.999
-	// checkout.yaml:7: slo "checkout-availability": slos[0].windw: unknown field (did you mean "window"?); allowed here: name, description, objective, window, labels, group_by, sli, alerting, corrections, calendar
+	// checkout.yaml:7: slo "checkout-availability": slos[0].windw: unknown field (did you mean "window"?); allowed here: name, description, objective, window, labels, group_by, sli, alerting, corrections, calendar, time_slices
 	// checkout.yaml:10: slo "checkout-availability": slos[0].sli.ratio.errors: "rate(http_requests_total{code=~\"5..\"}[5m])" is not a plain series selector like http_requests_total{job="api"}: functions, operators and ranges are added by the tool
 }
 

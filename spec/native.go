@@ -45,7 +45,7 @@ func (d *decoder) native(file *File, root *yaml.Node, path string) {
 
 func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, fileLabels map[string]string, window time.Duration) {
 	d.slo = d.peekName(n, "name")
-	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting", "corrections", "calendar")
+	o := d.object(n, path, "name", "description", "objective", "window", "labels", "group_by", "sli", "alerting", "corrections", "calendar", "time_slices")
 	if o == nil {
 		return
 	}
@@ -85,6 +85,9 @@ func (d *decoder) nativeSLO(file *File, n *yaml.Node, path, service string, file
 			dr.ok = false
 		}
 		dr.ok = d.nativeCalendar(dr, v, o.field("calendar")) && dr.ok
+	}
+	if v := o.get(d, "time_slices"); v != nil {
+		dr.ok = d.nativeTimeSlices(dr, v, o.field("time_slices")) && dr.ok
 	}
 
 	sloLabels, ok := d.labels(o.get(d, "labels"), o.field("labels"))

@@ -168,17 +168,14 @@ func (d *decoder) openSLOSLO(file *File, docs *openSLODocs, obj openSLOObject) {
 		switch {
 		case !mok:
 			dr.ok = false
-		case m == "Occurrences":
-		case m == "RatioTimeslices", m == "Timeslices":
-			d.failf(v, o.field("budgetingMethod"), "not supported yet: budgetingMethod %s (time slices); allowed: Occurrences", m)
-			dr.ok = false
+		case m == methodOccurrences, m == methodTimeslices, m == methodRatioTimeslices:
 		default:
-			d.failf(v, o.field("budgetingMethod"), "%q is not a budgeting method; allowed: Occurrences (Timeslices and RatioTimeslices are not supported yet)", m)
+			d.failf(v, o.field("budgetingMethod"), "%q is not a budgeting method; allowed: Occurrences, Timeslices, RatioTimeslices", m)
 			dr.ok = false
 		}
 		method = m
 	} else {
-		d.failf(o.node, o.field("budgetingMethod"), "is missing; give Occurrences")
+		d.failf(o.node, o.field("budgetingMethod"), "is missing; give Occurrences, Timeslices or RatioTimeslices")
 		dr.ok = false
 	}
 
@@ -249,14 +246,13 @@ func (d *decoder) openSLOObjectives(dr *draft, o *object, method string) bool {
 		return false
 	}
 	ok = true
-	for _, key := range []string{"value", "indicator", "indicatorRef", "compositeWeight", "timeSliceTarget"} {
+	for _, key := range []string{"value", "indicator", "indicatorRef", "compositeWeight"} {
 		if _, present := obj.values[key]; present {
 			why := map[string]string{
 				"value":           "threshold objectives (op and value) need a threshold metric",
 				"indicator":       "composite SLOs",
 				"indicatorRef":    "composite SLOs",
 				"compositeWeight": "composite SLOs",
-				"timeSliceTarget": "the Timeslices budgeting method",
 			}[key]
 			d.failf(obj.key(key), obj.field(key), "not supported: %s (%s)", key, why)
 			ok = false
@@ -300,11 +296,7 @@ func (d *decoder) openSLOObjectives(dr *draft, o *object, method string) bool {
 		d.failf(obj.node, obj.field("target"), "is missing; give target (a ratio like 0.999) or targetPercent (like 99.9)")
 		ok = false
 	}
-	if wv := obj.get(d, "timeSliceWindow"); wv != nil && method == "Occurrences" {
-		d.failf(wv, obj.field("timeSliceWindow"), "is only meaningful with a time-slice budgeting method, which is not supported yet")
-		ok = false
-	}
-	return ok
+	return d.openSLOTimeSlices(dr, obj, method) && ok
 }
 
 // openSLOLabels reads OpenSLO metadata labels: a value is a string or a

@@ -414,8 +414,7 @@ spec: {}
 			want: []Error{
 				{Line: 19, Field: "kind", Problem: "not supported: kind AlertPolicy"},
 				{Line: 16, SLO: "a", Field: "spec.alertPolicies", Problem: "not supported: alertPolicies"},
-				{Line: 14, SLO: "a", Field: "spec.budgetingMethod", Problem: "not supported yet: budgetingMethod Timeslices"},
-				{Line: 15, SLO: "a", Field: "spec.objectives[0].timeSliceTarget", Problem: "not supported"},
+				{Line: 15, SLO: "a", Field: "spec.objectives[0].timeSliceWindow", Problem: "is missing; budgetingMethod Timeslices needs the width of a slice"},
 				{Line: 8, SLO: "a", Field: "spec.indicator.spec.thresholdMetric", Problem: "not supported: thresholdMetric"},
 			},
 		},

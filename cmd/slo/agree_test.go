@@ -162,7 +162,7 @@ slos:
 			problem: `agree.yaml:8: slo "a": slos[0].group_by[0]: "team" is also a fixed label`,
 		},
 		{
-			name: "RatioTimeslices is not supported yet",
+			name: "RatioTimeslices validates and generates",
 			spec: `apiVersion: openslo/v1
 kind: SLO
 metadata:
@@ -193,7 +193,12 @@ spec:
     - target: 0.99
       timeSliceWindow: 5m
 `,
-			problem: "not supported yet: budgetingMethod RatioTimeslices",
+			ok: true,
+		},
+		{
+			name:    "time slices that do not divide the window",
+			spec:    "version: slo/v1\nservice: shop\nslos:\n  - name: a\n    objective: 99%\n    window: 1h\n    time_slices: {window: 7m, target: 95%}\n    sli: {in_process: {}}\n",
+			problem: `agree.yaml:7: slo "a": slos[0].time_slices.window: 7m0s does not divide the window 1h0m0s into whole slices`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
