@@ -125,7 +125,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		}
 	}
 	groups := []ruleGroup{sli}
-	if p.method == MethodExact {
+	if p.gridded() {
 		g := p.grid
 		// A cell is the rate over its range (see rangeOf) times the step:
 		// the increase over exactly the step.
@@ -166,12 +166,15 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		window := ruleGroup{
 			Name:     prefix + ":window",
 			Interval: promDuration(g),
-			Rules: []rule{
-				b.record(errorsMetric(g), errs),
-				b.record(totalMetric(g), total),
-				b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", sumOver(errorsMetric(g)), sumOver(totalMetric(g))), sumOver(totalMetric(g)))),
-			},
+			Rules:    []rule{b.record(errorsMetric(g), errs), b.record(totalMetric(g), total)},
 		}
+		windowErrs, windowTotal := sumOver(errorsMetric(g)), sumOver(totalMetric(g))
+		if p.block != g {
+			window.Rules = append(window.Rules, p.blockRules(&b, errorsMetric(g), blockErrorsMetric(p.block))...)
+			window.Rules = append(window.Rules, p.blockRules(&b, totalMetric(g), blockTotalMetric(p.block))...)
+			windowErrs, windowTotal = p.blockWindow(blockErrorsMetric(p.block), rng), p.blockWindow(blockTotalMetric(p.block), rng)
+		}
+		window.Rules = append(window.Rules, b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", windowErrs, windowTotal), windowTotal)))
 		window.Rules = append(window.Rules, windowRules()...)
 		groups = append(groups, window)
 	} else {
@@ -289,7 +292,7 @@ func (p *plan) absentExpr() string {
 // the window group, in the same instant) would find none on Prometheus 3,
 // whose lookback leaves out a sample exactly 5m old.
 func (p *plan) lastGrid(sel string) string {
-	if p.method != MethodExact {
+	if !p.gridded() {
 		return sel
 	}
 	return fmt.Sprintf("last_over_time(%s[%s])", sel, promWindow(p.grid+lookback))
