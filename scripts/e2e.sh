@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-SLO_E2E_UPDATE_DOC=1 go test -count=1 -timeout 30m -run TestEnginesAgreeWithTracker -v ./e2e
+SLO_E2E_UPDATE_DOC=1 go test -count=1 -timeout 30m -run 'TestEnginesAgreeWithTracker|TestLongWindowSamples' -v ./e2e
