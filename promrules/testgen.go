@@ -187,6 +187,9 @@ func (g *testGen) groups() []testGroup {
 		if p.gridded() {
 			grp.ExprTests = append(grp.ExprTests, g.value(errorsMetric(p.grid), at, 0), g.value(totalMetric(p.grid), at, 0))
 		}
+		if p.block != p.grid {
+			grp.ExprTests = append(grp.ExprTests, g.value(partialMetric(blockErrorsMetric(p.block)), at, 0), g.value(partialMetric(blockTotalMetric(p.block)), at, 0))
+		}
 		grp.ExprTests = append(grp.ExprTests,
 			g.value(metricRatioWindow, at, 0), g.value(metricBudgetRemaining, at, 1), g.value(metricBurnRateWindow, at, 0),
 			g.value(metricObjective, at, p.obj.Target), g.value(metricWindowSeconds, at, p.obj.Window.Seconds()))
