@@ -253,10 +253,10 @@ func writeRecorded(path string, at time.Time, fs []ruleFile) error {
 	w := bufio.NewWriter(out)
 	for _, k := range keys {
 		s := series[k]
-		name := s.labels.Get(labels.MetricName)
+		name := s.labels.Get(model.MetricNameLabel)
 		var ls []string
 		s.labels.Range(func(l labels.Label) {
-			if l.Name != labels.MetricName {
+			if l.Name != model.MetricNameLabel {
 				ls = append(ls, fmt.Sprintf("%s=%q", l.Name, l.Value))
 			}
 		})
