@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/slo-budget-tracker/slo/internal/testdeps"
+	"github.com/slo-budget-tracker/slo/sloprom"
 )
 
 // The methods and windows whose cost TestLongWindowSamples measures.
@@ -65,9 +66,9 @@ func TestLongWindowSamples(t *testing.T) {
 	var sets []ruleSet
 	for _, w := range sampleWindows {
 		for _, m := range sampleMethods {
-			name := fmt.Sprintf("%s-%s", m, model.Duration(w))
+			name := fmt.Sprintf("%s-%s", m, sloprom.FormatDuration(w))
 			specPath := filepath.Join(dir, name+".yaml")
-			if err := os.WriteFile(specPath, fmt.Appendf(nil, samplesSpecText, model.Duration(w), name), 0o644); err != nil {
+			if err := os.WriteFile(specPath, fmt.Appendf(nil, samplesSpecText, sloprom.FormatDuration(w), name), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			rulesPath := filepath.Join(dir, name+".rules.yml")
@@ -100,11 +101,11 @@ func TestLongWindowSamples(t *testing.T) {
 		}
 		for _, s := range sets {
 			n, avg := samples[s.method][s.window], samples["ratio-average"][s.window]
-			results[e.Name] = append(results[e.Name], fmt.Sprintf("| %s | %s | `%s` | %d | %.3f |", e.Name, model.Duration(s.window), s.method, n, float64(n)/float64(avg)))
+			results[e.Name] = append(results[e.Name], fmt.Sprintf("| %s | %s | `%s` | %d | %.3f |", e.Name, sloprom.FormatDuration(s.window), s.method, n, float64(n)/float64(avg)))
 			most := map[time.Duration]float64{30 * 24 * time.Hour: 0.05, 90 * 24 * time.Hour: 0.02}[s.window]
 			if share := float64(n) / float64(avg); s.method == "exact" && share > most {
 				t.Errorf("exact reads %d samples per evaluation of a %s window, %.3fx ratio-average's %d; want at most %.2fx",
-					n, model.Duration(s.window), share, avg, most)
+					n, sloprom.FormatDuration(s.window), share, avg, most)
 			}
 		}
 	})
@@ -127,7 +128,7 @@ func TestLongWindowSamples(t *testing.T) {
 // printSamples prints the SAMPLES line of a method and window measured
 // on an engine.
 func printSamples(method string, window time.Duration, samples int64, engine string) {
-	fmt.Printf("SAMPLES method=%s window=%s samples=%d engine=%s\n", method, model.Duration(window), samples, engine)
+	fmt.Printf("SAMPLES method=%s window=%s samples=%d engine=%s\n", method, sloprom.FormatDuration(window), samples, engine)
 }
 
 // longWindowRules are the rules one evaluation of a method's long window
