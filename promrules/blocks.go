@@ -30,23 +30,22 @@ func blockOf(window, grid time.Duration, gridSteps int) time.Duration {
 	return grid
 }
 
-// Names of MethodExact's block series: the grid's cells summed per block,
-// recorded once per block; and the cells of the block under way.
-func blockErrorsMetric(b time.Duration) string { return errorsMetric(b) }
-func blockTotalMetric(b time.Duration) string  { return totalMetric(b) }
-func partialMetric(metric string) string       { return metric + "_partial" }
+// partialMetric names the partial sum of the block under way, beside the
+// block sums (errorsMetric and totalMetric of the block, recorded once per
+// block).
+func partialMetric(metric string) string { return metric + "_partial" }
 
 // blockRules are the rules MethodExact adds to the grid's group for one
 // grid series (errors or events), cell: the block sums and the partial
 // block, named after block.
 //
-// Blocks are aligned to absolute time: the cells evaluated in [k*b, (k+1)*b)
-// form block k (b the block), whatever the group's evaluation offset, since
-// the phase of a grid instant is time() modulo the block. The first grid
-// instant of a block records the sum of the block before it, closing with
-// that instant's own cell (a range of the block less half a cell holds its
-// cells exactly once, on Prometheus 2 and 3); the later instants of the
-// block record their partial sum since then, 0 at the first.
+// Blocks are aligned to absolute time, whatever offset the group runs at:
+// the phase of a grid instant is time() modulo the block b, and one grid
+// instant of each [k*b, (k+1)*b) has a phase under one cell. That instant
+// records the sum of the last b of cells, its own included (a range of b
+// less half a cell holds them exactly once, on Prometheus 2 and 3); the
+// later instants of [k*b, (k+1)*b) record the partial sum of the cells
+// since it, and it records a partial sum of 0.
 func (p *plan) blockRules(b *builder, cell, block string) []rule {
 	g, bl := p.grid, p.block
 	secs := func(d time.Duration) string { return spec.FormatFloat(d.Seconds()) }

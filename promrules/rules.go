@@ -170,9 +170,9 @@ func (p *plan) groups() ([]ruleGroup, error) {
 		}
 		windowErrs, windowTotal := sumOver(errorsMetric(g)), sumOver(totalMetric(g))
 		if p.block != g {
-			window.Rules = append(window.Rules, p.blockRules(&b, errorsMetric(g), blockErrorsMetric(p.block))...)
-			window.Rules = append(window.Rules, p.blockRules(&b, totalMetric(g), blockTotalMetric(p.block))...)
-			windowErrs, windowTotal = p.blockWindow(blockErrorsMetric(p.block), rng), p.blockWindow(blockTotalMetric(p.block), rng)
+			window.Rules = append(window.Rules, p.blockRules(&b, errorsMetric(g), errorsMetric(p.block))...)
+			window.Rules = append(window.Rules, p.blockRules(&b, totalMetric(g), totalMetric(p.block))...)
+			windowErrs, windowTotal = p.blockWindow(errorsMetric(p.block), rng), p.blockWindow(totalMetric(p.block), rng)
 		}
 		window.Rules = append(window.Rules, b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", windowErrs, windowTotal), windowTotal)))
 		window.Rules = append(window.Rules, windowRules()...)

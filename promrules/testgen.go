@@ -188,7 +188,7 @@ func (g *testGen) groups() []testGroup {
 			grp.ExprTests = append(grp.ExprTests, g.value(errorsMetric(p.grid), at, 0), g.value(totalMetric(p.grid), at, 0))
 		}
 		if p.block != p.grid {
-			grp.ExprTests = append(grp.ExprTests, g.value(partialMetric(blockErrorsMetric(p.block)), at, 0), g.value(partialMetric(blockTotalMetric(p.block)), at, 0))
+			grp.ExprTests = append(grp.ExprTests, g.value(partialMetric(errorsMetric(p.block)), at, 0), g.value(partialMetric(totalMetric(p.block)), at, 0))
 		}
 		grp.ExprTests = append(grp.ExprTests,
 			g.value(metricRatioWindow, at, 0), g.value(metricBudgetRemaining, at, 1), g.value(metricBurnRateWindow, at, 0),
