@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,7 +117,7 @@ func TestEnginesAgreeWithTracker(t *testing.T) {
 		}
 		results[e.Name] = sc.check(t, &prom.queryAPI)
 		// What the long-window budget costs per evaluation.
-		querySamples(t, &prom.queryAPI, sc.rules, sc.end)
+		querySamples(t, &prom.queryAPI, e.Name, sc.rules, sc.end)
 	})
 	t.Run(vmName, func(t *testing.T) {
 		vm := newVMServer(t) // fails under CI when VictoriaMetrics is missing
@@ -140,7 +139,7 @@ func TestEnginesAgreeWithTracker(t *testing.T) {
 	table := sc.table(engines, results)
 	t.Logf("remaining budget, errors in shares of the budget:\n%s", table)
 	if len(results) == len(engines) && !t.Failed() && os.Getenv("SLO_E2E_UPDATE_DOC") != "" {
-		updateDoc(t, "../docs/accuracy.md", table)
+		updateDocSection(t, "../docs/accuracy.md", "e2e", table)
 	}
 }
 
@@ -331,18 +330,19 @@ func (sc *scenario) table(engines []string, results map[string]engineErrors) str
 	return b.String()
 }
 
-// updateDoc replaces the table between the e2e markers of the document.
-func updateDoc(t *testing.T, path, table string) {
+// updateDocSection replaces the table between the markers name:begin and
+// name:end of the document.
+func updateDocSection(t *testing.T, path, name, table string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const begin, end = "<!-- e2e:begin -->\n", "<!-- e2e:end -->"
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
 	doc := string(b)
 	i, j := strings.Index(doc, begin), strings.Index(doc, end)
 	if i < 0 || j < i {
-		t.Fatalf("%s has no e2e markers", path)
+		t.Fatalf("%s has no %s markers", path, name)
 	}
 	doc = doc[:i+len(begin)] + table + doc[j:]
 	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
@@ -677,38 +677,16 @@ func hasLabels(labels, match map[string]string) bool {
 
 // querySamples records how many samples the long-window budget reads per
 // evaluation under each method, and a raw increase over the window.
-func querySamples(t *testing.T, prom *queryAPI, rules map[string]ruleFile, at time.Time) {
+func querySamples(t *testing.T, prom *queryAPI, engine string, rules map[string]ruleFile, at time.Time) {
 	t.Helper()
-	exprOf := func(f ruleFile, record string) (string, string) {
-		for _, g := range f.Groups {
-			for _, r := range g.Rules {
-				if r["record"] == record {
-					return fmt.Sprint(r["expr"]), g.Interval
-				}
-			}
-		}
-		t.Fatalf("no rule records %s", record)
-		return "", ""
+	samples := map[string]int64{}
+	for _, method := range methods {
+		samples[method] = longWindowSamples(t, prom, rules[method], at)
+		printSamples(method, window, samples[method], engine)
 	}
-	type cost struct {
-		name, expr, interval string
-		samples              int64
+	raw := `sum(increase(slo_events_total{slo="e2e-api",outcome="bad"}[7d])) / sum(increase(slo_events_total{slo="e2e-api"}[7d]))`
+	t.Logf("long-window error ratio, raw increase over the window: %d samples per evaluation\n    %s", prom.query(raw, at).SamplesRead, raw)
+	if samples["exact"] > samples["ratio-average"] {
+		t.Errorf("exact reads %d samples per evaluation, more than ratio-average's %d", samples["exact"], samples["ratio-average"])
 	}
-	var costs []cost
-	for _, method := range []string{"exact", "ratio-average"} {
-		expr, interval := exprOf(rules[method], "slo:sli_error:ratio_window")
-		costs = append(costs, cost{name: method, expr: expr, interval: interval})
-	}
-	costs = append(costs, cost{name: "raw increase over the window", expr: `sum(increase(slo_events_total{slo="e2e-api",outcome="bad"}[7d])) / sum(increase(slo_events_total{slo="e2e-api"}[7d]))`})
-	for i := range costs {
-		costs[i].samples = prom.query(costs[i].expr, at).SamplesRead
-		if costs[i].interval == "" {
-			costs[i].interval = "1m"
-		}
-		t.Logf("long-window error ratio, %s (evaluated every %s): %d samples per evaluation\n    %s", costs[i].name, costs[i].interval, costs[i].samples, costs[i].expr)
-	}
-	if costs[0].samples > costs[1].samples {
-		t.Errorf("exact reads %d samples per evaluation, more than ratio-average's %d", costs[0].samples, costs[1].samples)
-	}
-	sort.Slice(costs, func(i, j int) bool { return costs[i].samples < costs[j].samples })
 }

@@ -245,64 +245,37 @@ func accuracyTable(rows []accRow) string {
 	return b.String()
 }
 
-// costTable computes the samples one evaluation of the long-window rule
-// reads, from the generated rules themselves, for a 30-day window.
+// costTable computes the samples one evaluation of the long-window rules
+// reads (longWindowSamples), from the generated rules themselves, for 30-
+// and 90-day windows.
 func costTable(t *testing.T) string {
 	t.Helper()
-	s := availability
-	exact := mustGenerate(t, []spec.SLO{s}, Options{})
-	avg := mustGenerate(t, []spec.SLO{s}, Options{Method: MethodRatioAverage})
-	const ruleEval, scrape = time.Minute, 30 * time.Second
-	grid := defaultGrid(slo.DefaultWindow)
-	exactSamples := rangeSamples(t, exact.Rules, metricRatioWindow, grid)
-	avgSamples := rangeSamples(t, avg.Rules, metricRatioWindow, ruleEval)
-	// increase(x[30d]) over the raw counters, errors and events.
-	raw := 2 * int(slo.DefaultWindow/scrape)
-	perDay := func(samples int, every time.Duration) int { return samples * int(day/every) }
+	const scrape = 30 * time.Second
+	perDay := func(c longWindowCost) int { return c.samples * int(day/c.every) }
 	var b strings.Builder
-	fmt.Fprintf(&b, "| long-window rule (30-day window) | evaluated every | samples per evaluation | vs. `ratio-average` | samples per day |\n")
-	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| `exact`: `sum_over_time` of two %s grid series | %s | %d | %.2f | %d |\n", promDuration(grid), promDuration(grid), exactSamples, float64(exactSamples)/float64(avgSamples), perDay(exactSamples, grid))
-	fmt.Fprintf(&b, "| `ratio-average`: `avg_over_time` of the 5m ratio | %s | %d | 1.00 | %d |\n", promDuration(ruleEval), avgSamples, perDay(avgSamples, ruleEval))
-	fmt.Fprintf(&b, "| raw `increase(x[30d])` of errors and events, %s scrapes | %s | %d | %.2f | %d |\n", promDuration(scrape), promDuration(ruleEval), raw, float64(raw)/float64(avgSamples), perDay(raw, ruleEval))
-	if 2*exactSamples > avgSamples {
-		t.Errorf("exact reads %d samples per evaluation, more than half of ratio-average's %d", exactSamples, avgSamples)
-	}
-	return b.String()
-}
-
-// rangeSamples counts the samples the range selectors of the named
-// recording rule read when their series has one sample per step.
-func rangeSamples(t *testing.T, rules []byte, record string, step time.Duration) int {
-	t.Helper()
-	var f ruleFile
-	if err := yaml.Unmarshal(rules, &f); err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range f.Groups {
-		for _, r := range g.Rules {
-			if r.Record != record {
-				continue
-			}
-			expr, err := spec.ParseQuery(r.Expr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, rng := range matrixRanges(expr) {
-				// The grid's range stops half a step short of a whole
-				// number of steps and is evaluated in the grid's own
-				// group, on its points: it holds the point at the
-				// evaluation time and rng/step older ones. A range of
-				// whole steps over another group's series holds rng/step
-				// points (one more when both ends hit a point exactly).
-				n += int(rng/step) + boolInt(rng%step != 0)
-			}
-			return n
+	fmt.Fprintf(&b, "| window | long-window rules | evaluated every | samples per evaluation | vs. `ratio-average` | samples per day |\n")
+	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|\n")
+	for _, w := range []time.Duration{30 * day, 90 * day} {
+		s := availability
+		s.Objective.Window = w
+		avg := longWindowSamples(t, s, Options{Method: MethodRatioAverage})
+		grid := defaultGrid(w)
+		block := blockOf(w, grid, int(w/grid))
+		for _, r := range []struct {
+			what string
+			cost longWindowCost
+		}{
+			{fmt.Sprintf("`exact`: %s blocks and the partial block of the %s grid", promDuration(block), promDuration(grid)), longWindowSamples(t, s, Options{})},
+			{fmt.Sprintf("`grid`: every cell of the %s grid", promDuration(grid)), longWindowSamples(t, s, Options{Method: MethodGrid})},
+			{"`ratio-average`: `avg_over_time` of the 5m ratio", avg},
+			// increase(x[window]) over the raw counters, errors and events.
+			{fmt.Sprintf("raw `increase(x[%s])` of errors and events, %s scrapes", promDuration(w), promDuration(scrape)), longWindowCost{samples: 2 * int(w/scrape), every: ruleEval}},
+		} {
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %.3f | %d |\n", promDuration(w), r.what, promDuration(r.cost.every), r.cost.samples,
+				float64(r.cost.samples)/float64(avg.samples), perDay(r.cost))
 		}
 	}
-	t.Fatalf("no rule %s", record)
-	return 0
+	return b.String()
 }
 
 func boolInt(b bool) int {

@@ -38,7 +38,7 @@ func (p *plan) planCalendar(grid time.Duration) (warning string, err *fieldError
 	if p.kind == kindRatio {
 		return "", bad("calendar", "a calendar window needs errors and events counted apart, to restart its window at the period start: an SLI given as an error ratio alone cannot")
 	}
-	if p.method != MethodExact {
+	if !p.gridded() {
 		warning = "a calendar window is summed on the grid since the period start: the SLO uses method exact, not " + string(p.method)
 		p.method = MethodExact
 	}

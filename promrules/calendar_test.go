@@ -315,15 +315,12 @@ func TestCalendarMonthBoundaryAccuracy(t *testing.T) {
 		b.WriteString("\n")
 	}
 	// What the window's rules read per evaluation, from the rules.
-	samples := 0
-	for _, r := range []string{metricErrorsPeriod, metricTotalPeriod, metricPeriodID, metricRatioWindow} {
-		samples += rangeSamples(t, rules.Rules, r, calendarGrid)
-	}
-	rolling := rangeSamples(t, mustGenerate(t, []spec.SLO{availability}, Options{}).Rules, metricRatioWindow, defaultGrid(slo.DefaultWindow))
+	samples := longWindowSamples(t, s, Options{}).samples
+	rolling := longWindowSamples(t, availability, Options{}).samples
 	fmt.Fprintf(&b, "\nThe calendar window's rules read %d samples per evaluation (every %s), whatever the period; the 30-day rolling window's read %d.\n",
 		samples, promDuration(calendarGrid), rolling)
-	if samples > 100 {
-		t.Errorf("the calendar window's rules read %d samples per evaluation, more than 100", samples)
+	if samples > 120 {
+		t.Errorf("the calendar window's rules read %d samples per evaluation, more than 120", samples)
 	}
 	t.Log("\n" + b.String())
 	docSection(t, filepath.Join("..", "docs", "accuracy.md"), "calendar", b.String())

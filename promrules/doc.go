@@ -18,14 +18,22 @@
 // (slo:sli_errors:increase5m and slo:sli_total:increase5m, in a group
 // evaluated every 5 minutes) and the window's error ratio is the sum of one
 // divided by the sum of the other. That is the traffic-weighted ratio, the one
-// the budget is defined by, and it reads 2 x 8,640 samples per evaluation for
-// a 30-day window where the average of 1-minute ratios reads 43,200.
+// the budget is defined by. The cells are summed in blocks aligned to
+// absolute time, at most 1/720 of the window (slo:sli_errors:increase1h for
+// 30 days, one sample per block), plus the block under way
+// (slo:sli_errors:increase1h_partial): an evaluation reads about 1,600
+// samples for a 30- or 90-day window where the average of 1-minute ratios
+// reads 43,200 or 129,600. The recent end of the window is exact to the
+// grid; at the old end an event leaves up to one block late, the precision of
+// the tracker's own buckets. [MethodGrid] sums every cell of the window
+// instead (2 x 8,640 samples for 30 days), so events leave on time.
 // [MethodRatioAverage] averages the 5-minute error ratio over the window
 // instead, as many generators do; it weighs a quiet minute like a busy one
 // and is only an approximation (docs/accuracy.md measures how far off it is).
 //
-// No recorded series is ever NaN or Inf, and none has gaps: no traffic is an
-// error ratio of 0, and an error counter that does not exist yet counts 0.
+// No recorded series is ever NaN or Inf, and none but the block sums (one
+// sample per block) has gaps: no traffic is an error ratio of 0, and an error
+// counter that does not exist yet counts 0.
 //
 // # Queries
 //

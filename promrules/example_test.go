@@ -40,6 +40,10 @@ func ExampleGenerate() {
 	// - record: slo:window:seconds
 	// - record: slo:sli_errors:increase5m
 	// - record: slo:sli_total:increase5m
+	// - record: slo:sli_errors:increase1h
+	// - record: slo:sli_errors:increase1h_partial
+	// - record: slo:sli_total:increase1h
+	// - record: slo:sli_total:increase1h_partial
 	// - record: slo:sli_error:ratio_window
 	// - record: slo:error_budget_remaining:ratio
 	// - record: slo:burn_rate:ratio_window

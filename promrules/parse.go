@@ -3,7 +3,6 @@ package promrules
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -80,16 +79,4 @@ func (t Target) checkFunctions(expr parser.Expr) error {
 		return nil
 	})
 	return err
-}
-
-// matrixRanges returns the range of every range selector of expr.
-func matrixRanges(expr parser.Expr) []time.Duration {
-	var out []time.Duration
-	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
-		if m, ok := n.(*parser.MatrixSelector); ok {
-			out = append(out, m.Range)
-		}
-		return nil
-	})
-	return out
 }

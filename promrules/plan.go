@@ -33,8 +33,9 @@ type plan struct {
 	obj           slo.Objective     // defaults applied
 	budget        float64           // 1 - target
 	method        Method            // effective method
-	grid          time.Duration     // MethodExact's grid step
+	grid          time.Duration     // the grid step of MethodExact and MethodGrid
 	gridSteps     int               // grid steps in the long window
+	block         time.Duration     // MethodExact's block: a multiple of the grid
 	windows       []time.Duration   // ratio windows: the grid step and every tier window
 	alertFor      time.Duration
 
@@ -129,7 +130,7 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 		return nil, nil, err
 	}
 	if p.kind == kindRatio {
-		if p.method == MethodExact {
+		if p.gridded() {
 			warnings = append(warnings, "the SLI gives only an error ratio query, so errors and events cannot be weighted: the long window falls back to the average of 5-minute ratios (method ratio-average), an approximation")
 		}
 		p.method = MethodRatioAverage
@@ -151,7 +152,12 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 	if p.gridSteps < 1 {
 		return nil, nil, bad("window", "the grid %s is longer than the window %s", promDuration(p.grid), promDuration(o.Window))
 	}
-	if p.method == MethodExact && time.Duration(p.gridSteps)*p.grid != o.Window {
+	p.block = p.grid
+	// A calendar period and time slices have windows of their own.
+	if p.method == MethodExact && p.obj.Calendar.IsZero() && !p.obj.Slices.Enabled() {
+		p.block = blockOf(o.Window, p.grid, p.gridSteps)
+	}
+	if p.gridded() && time.Duration(p.gridSteps)*p.grid != o.Window {
 		warnings = append(warnings, fmt.Sprintf("the window %s is not a multiple of the grid %s: the long window covers %s",
 			promDuration(o.Window), promDuration(p.grid), promDuration(time.Duration(p.gridSteps)*p.grid)))
 	}

@@ -21,8 +21,17 @@ type Method string
 // The methods for the long window.
 const (
 	// MethodExact sums errors and events recorded on a non-overlapping
-	// grid and divides the sums: the traffic-weighted ratio.
+	// grid and divides the sums: the traffic-weighted ratio. The grid's
+	// cells of the window's last block (1/720 of the window, a whole
+	// number of cells: an hour of a 30-day window) are summed one by one;
+	// older ones in blocks summed once when the block is complete, so an
+	// evaluation reads about 2 x 720 samples, and an event leaves the
+	// window up to one block late.
 	MethodExact Method = "exact"
+	// MethodGrid sums every grid cell of the window (2 x 8,640 samples per
+	// evaluation for 30 days): events leave the window on time, and an
+	// evaluation the server misses costs one cell, not a block.
+	MethodGrid Method = "grid"
 	// MethodRatioAverage averages the 5-minute error ratio over the
 	// window with avg_over_time: an approximation that weighs every
 	// minute alike, whatever its traffic.
@@ -54,7 +63,8 @@ type Options struct {
 	Method Method
 	// Format of the output; empty means FormatRules.
 	Format Format
-	// Grid is the step of the non-overlapping grid of MethodExact. Zero
+	// Grid is the step of the non-overlapping grid of MethodExact and
+	// MethodGrid. Zero
 	// picks 5m, coarser for windows longer than 30 days (so a window never
 	// holds more than 8,640 steps) and finer for windows shorter than an
 	// hour (so it holds at least 12).
@@ -161,7 +171,7 @@ const bytesPerSLO = 16 << 10
 func (o Options) withDefaults() (Options, error) {
 	for _, err := range []error{
 		oneOf("target", &o.Target, Targets()...),
-		oneOf("method", &o.Method, MethodExact, MethodRatioAverage),
+		oneOf("method", &o.Method, MethodExact, MethodGrid, MethodRatioAverage),
 		oneOf("format", &o.Format, FormatRules, FormatPrometheusOperator, FormatGrafana),
 	} {
 		if err != nil {

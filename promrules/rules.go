@@ -127,7 +127,7 @@ func (p *plan) groups() ([]ruleGroup, error) {
 	groups := []ruleGroup{sli}
 	if p.obj.Slices.Enabled() {
 		groups = append(groups, p.sliceGroup(&b, prefix, windowRules()))
-	} else if p.method == MethodExact {
+	} else if p.gridded() {
 		g := p.grid
 		// A cell is the rate over its range (see rangeOf) times the step:
 		// the increase over exactly the step.
@@ -173,10 +173,16 @@ func (p *plan) groups() ([]ruleGroup, error) {
 				b.record(totalMetric(g), p.uncorrected(total, g)),
 			},
 		}
-		if p.obj.Calendar.IsZero() {
-			window.Rules = append(window.Rules, b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", sumOver(errorsMetric(g)), sumOver(totalMetric(g))), sumOver(totalMetric(g)))))
-		} else {
+		if !p.obj.Calendar.IsZero() {
 			window.Rules = append(window.Rules, p.calendarRules(&b)...)
+		} else {
+			windowErrs, windowTotal := sumOver(errorsMetric(g)), sumOver(totalMetric(g))
+			if p.block != g {
+				window.Rules = append(window.Rules, p.blockRules(&b, errorsMetric(g), errorsMetric(p.block))...)
+				window.Rules = append(window.Rules, p.blockRules(&b, totalMetric(g), totalMetric(p.block))...)
+				windowErrs, windowTotal = p.blockWindow(errorsMetric(p.block), rng), p.blockWindow(totalMetric(p.block), rng)
+			}
+			window.Rules = append(window.Rules, b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", windowErrs, windowTotal), windowTotal)))
 		}
 		window.Rules = append(window.Rules, windowRules()...)
 		groups = append(groups, window)
@@ -295,7 +301,7 @@ func (p *plan) absentExpr() string {
 // the window group, in the same instant) would find none on Prometheus 3,
 // whose lookback leaves out a sample exactly 5m old.
 func (p *plan) lastGrid(sel string) string {
-	if p.method != MethodExact && !p.obj.Slices.Enabled() {
+	if !p.gridded() && !p.obj.Slices.Enabled() {
 		return sel
 	}
 	return fmt.Sprintf("last_over_time(%s[%s])", sel, promWindow(p.grid+lookback))

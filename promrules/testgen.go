@@ -189,8 +189,11 @@ func (g *testGen) groups() []testGroup {
 		for _, w := range p.windows {
 			grp.ExprTests = append(grp.ExprTests, g.value(ratioMetric(w), at, 0))
 		}
-		if p.method == MethodExact {
+		if p.gridded() {
 			grp.ExprTests = append(grp.ExprTests, g.value(errorsMetric(p.grid), at, 0), g.value(totalMetric(p.grid), at, 0))
+		}
+		if p.block != p.grid {
+			grp.ExprTests = append(grp.ExprTests, g.value(partialMetric(errorsMetric(p.block)), at, 0), g.value(partialMetric(totalMetric(p.block)), at, 0))
 		}
 		grp.ExprTests = append(grp.ExprTests,
 			g.value(metricRatioWindow, at, 0), g.value(metricBudgetRemaining, at, 1), g.value(metricBurnRateWindow, at, 0),
@@ -270,6 +273,8 @@ func (g *testGen) rollOff() testGroup {
 		// avg_over_time(x[window]) includes both ends of its range.
 		gone += g.eval
 	}
+	// A block leaves the window whole: its first cell up to a block late.
+	gone += g.p.block - g.p.grid
 	grp := g.group(fmt.Sprintf("every event of the first %s fails: the budget recovers once they leave the %s window",
 		promDuration(g.eval), promDuration(g.p.obj.Window)),
 		[]segment{{steps: 1, total: 1000, errors: 1000}, {steps: g.steps(gone), total: 1000}})

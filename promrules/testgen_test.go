@@ -36,6 +36,7 @@ func TestGeneratedTestsPassPromtool(t *testing.T) {
 	}{
 		{"errors and total of one counter", daily(availability), Options{}},
 		{"errors and total, ratio-average", daily(availability), Options{Method: MethodRatioAverage}},
+		{"errors and total, blocks of 3 cells", daily(availability), Options{Grid: 40 * time.Second}},
 		{"good and total of two metrics, min events, for", daily(latency), Options{For: time.Minute}},
 		{"good and total of one counter", complement, Options{}},
 		{"selectors and a tier that can never fire", selectors, Options{}},

@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-SLO_E2E_UPDATE_DOC=1 go test -count=1 -timeout 30m -run 'TestEnginesAgree(WithTracker|PerGroup)$' -v ./e2e
+SLO_E2E_UPDATE_DOC=1 go test -count=1 -timeout 45m -run 'TestEnginesAgree(WithTracker|PerGroup)$|TestLongWindowSamples' -v ./e2e

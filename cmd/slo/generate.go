@@ -18,7 +18,10 @@ SLOErrorBudgetBurn, SLOErrorBudgetExhausted and SLOMetricsAbsent.
 
 The long window is computed with -method exact (the default): errors and
 events are recorded on a coarse grid that does not overlap and summed, which
-weighs every event alike and reads fewer samples than averaging ratios.
+weighs every event alike; the grid's cells are summed in blocks of 1/720 of
+the window, so an evaluation reads about 1,600 samples for 30 or 90 days, and
+an event leaves the window up to one block late. -method grid sums every
+cell instead (events leave on time, 17,280 samples for 30 days).
 -method ratio-average averages the 5m error ratio instead, as other
 generators do: an approximation, biased whenever traffic varies. SLOs whose
 spec only gives an error ratio always use the average (with a warning).
@@ -36,7 +39,7 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("generate", "[flags] FILE...", generateHelp, stderr)
 	out := fs.String("o", "", "write the rules to this file instead of standard output")
 	target := fs.String("target", string(promrules.Prometheus2), "Prometheus version the rules are for: prometheus-2 (2.42 and later) or prometheus-3")
-	method := fs.String("method", string(promrules.MethodExact), "long-window method: exact or ratio-average")
+	method := fs.String("method", string(promrules.MethodExact), "long-window method: exact, grid or ratio-average")
 	format := fs.String("format", string(promrules.FormatRules), "output format: rules (a Prometheus rule file), prometheus-operator (a PrometheusRule resource) or grafana (a dashboard over the recorded series)")
 	tests := fs.String("tests", "", "also write a promtool unit-test file for the rules to this file (needs -o)")
 	forDuration := fs.Duration("for", 0, "for: duration of the SLOErrorBudgetBurn alerts")
