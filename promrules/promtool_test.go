@@ -1,6 +1,7 @@
 package promrules
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,5 +146,32 @@ func checkParses(t *testing.T, rules []byte, s spec.SLO) {
 				}
 			}
 		}
+	}
+}
+
+// A mutation breaks one property of generated rules: it replaces old,
+// which the rules must contain, with new.
+type mutation struct{ name, old, new string }
+
+// checkBrokenRulesFail runs the generated tests against the rules broken by
+// each mutation, on every engine, and fails unless promtool fails a test.
+func checkBrokenRulesFail(t *testing.T, rules, tests []byte, ms ...mutation) {
+	t.Helper()
+	for _, m := range ms {
+		t.Run(m.name, func(t *testing.T) {
+			if !bytes.Contains(rules, []byte(m.old)) {
+				t.Fatalf("rules lack %q:\n%s", m.old, rules)
+			}
+			broken := bytes.ReplaceAll(rules, []byte(m.old), []byte(m.new))
+			testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+				out, ok := testRules(t, e, broken, tests)
+				if ok {
+					t.Fatalf("promtool test rules passed on broken rules (%s)", m.name)
+				}
+				if !strings.Contains(out, "FAILED") {
+					t.Fatalf("promtool failed without a failing test:\n%s", out)
+				}
+			})
+		})
 	}
 }
