@@ -166,7 +166,7 @@ func write(plans []*plan, opts Options) ([]byte, error) {
 }
 
 // bytesPerSLO is about the size of one SLO's rules, to size the output.
-const bytesPerSLO = 16 << 10
+const bytesPerSLO = 24 << 10
 
 func (o Options) withDefaults() (Options, error) {
 	for _, err := range []error{
