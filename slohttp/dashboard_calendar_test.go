@@ -32,6 +32,18 @@ func TestDashboardShowsCorrectionsPeriodsAndSlices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []slo.Objective{
+		{Name: "weekly", Target: 0.99, Calendar: slo.Calendar{Period: slo.Week, Location: berlin}},
+		{Name: "quarterly", Target: 0.99, Calendar: slo.Calendar{Period: slo.Quarter}},
+	} {
+		if _, err := reg.Define(o); err != nil {
+			t.Fatal(err)
+		}
+	}
 	minutes, err := reg.Define(slo.Objective{Name: "minutes", Target: 0.9, Window: time.Hour,
 		Slices: slo.TimeSlices{Window: time.Minute, Target: 0.95}})
 	if err != nil {
@@ -103,8 +115,16 @@ func TestDashboardShowsCorrectionsPeriodsAndSlices(t *testing.T) {
 			t.Errorf("%s has no corrections but shows the list: %q", name, cards[name].Corrections)
 		}
 	}
-	if w := "month of December 2026, resets in 13d 18h"; cards["monthly"].Window != w {
-		t.Errorf("monthly's window = %q, want %q", cards["monthly"].Window, w)
+	// Berlin's week starts on Monday 14 December at 00:00 there, 23:00 UTC
+	// the day before, and ends at 23:00 UTC on the 20th.
+	for name, w := range map[string]string{
+		"monthly":   "month of December 2026, resets in 13d 18h",
+		"weekly":    "week of 14 December 2026, resets in 2d 17h",
+		"quarterly": "quarter 4 of 2026, resets in 13d 18h",
+	} {
+		if cards[name].Window != w {
+			t.Errorf("%s's window = %q, want %q", name, cards[name].Window, w)
+		}
 	}
 	if w := cards["checkout"].Window; strings.Contains(w, "month") || strings.Contains(w, "resets") {
 		t.Errorf("a rolling window shows a period: %q", w)
