@@ -79,7 +79,10 @@ type chart struct {
 // under the family's name (and service), where its worst member comes,
 // each card named by its labels. Snapshots naming a service (a fleet read
 // from Prometheus) show it, with filters by service and by the severity of
-// firing alert tiers; a snapshot with NoData shows "no data yet". While
+// firing alert tiers; a snapshot with NoData shows "no data yet". A card
+// lists the SLO's corrections in the window (the active ones highlighted,
+// all shaded on the chart), names a calendar SLO's current period and when
+// it resets, and counts a time-slice SLO's good slices. While
 // src fails, the page shows why in a banner and keeps retrying. The
 // page refreshes itself every two seconds, needs no network
 // beyond the handler (its script and style are embedded), and sets every

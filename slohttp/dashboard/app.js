@@ -4,7 +4,9 @@
 // cards grouped under the family's name (and service). Entries of a fleet
 // name their service, and the page filters them by service and by the
 // severity of their firing tiers. While data.json fails, a banner says why
-// and the page keeps retrying. Every string from the server is set with
+// and the page keeps retrying. A card lists its corrections in the window
+// (shaded on its chart), names a calendar objective's period and counts a
+// time-slice objective's slices. Every string from the server is set with
 // textContent, never parsed as HTML.
 "use strict";
 
@@ -145,6 +147,88 @@ function drawChart(card, history) {
   zero.setAttribute("y2", zeroY.toFixed(2));
 }
 
+// fmtUTC spells an instant to the minute, in UTC: 2026-12-05 02:00 UTC.
+function fmtUTC(iso) {
+  return new Date(iso).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+// fmtCount spells a count of slices: whole, or to a tenth when averaged.
+function fmtCount(x) {
+  return Number.isInteger(x) ? x.toLocaleString() : x.toFixed(1);
+}
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July",
+  "August", "September", "October", "November", "December"];
+
+// periodText names a calendar objective's current period and when it
+// resets: "month of December 2026, resets in 13d 18h". The period's date is
+// read as written (in the objective's time zone); its kind, week, month or
+// quarter, from its length.
+function periodText(slo) {
+  const [y, m, d] = slo.period_start.slice(0, 10).split("-").map(Number);
+  const days = Math.round((Date.parse(slo.period_end) - Date.parse(slo.period_start)) / 86400000);
+  let name;
+  if (days <= 7) name = "week of " + d + " " + MONTHS[m - 1] + " " + y;
+  else if (days <= 31) name = "month of " + MONTHS[m - 1] + " " + y;
+  else name = "quarter " + (Math.floor((m - 1) / 3) + 1) + " of " + y;
+  const left = (Date.parse(slo.period_end) - Date.parse(slo.time)) / 1000;
+  return name + ", resets " + (left > 0 ? "in " + fmtDuration(left) : "now");
+}
+
+// drawCorrections shades the corrected periods on the chart. Point i of the
+// chart is the end of bucket i, evenly spaced, so a time maps to x linearly
+// from the first bucket's end to the last's.
+function drawCorrections(card, slo) {
+  const h = slo.history;
+  const n = h.remaining.length - 1;
+  const rects = [];
+  if (n >= 1 && h.bucket_seconds > 0) {
+    const first = Date.parse(h.start) / 1000 + h.bucket_seconds;
+    const x = (iso) => Math.max(0, Math.min(300, (300 * (Date.parse(iso) / 1000 - first)) / (n * h.bucket_seconds)));
+    for (const c of slo.corrections || []) {
+      const x1 = x(c.start);
+      const x2 = x(c.end);
+      if (x2 <= x1) continue;
+      const r = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+      r.setAttribute("class", "corrected");
+      r.setAttribute("x", x1.toFixed(2));
+      r.setAttribute("width", (x2 - x1).toFixed(2));
+      r.setAttribute("y", "0");
+      r.setAttribute("height", "120");
+      rects.push(r);
+    }
+  }
+  card.querySelector("svg.chart g.corrected").replaceChildren(...rects);
+}
+
+// renderCorrections lists the corrections in the window: the active ones
+// first, highlighted, then the past ones, the latest first.
+function renderCorrections(card, corrections) {
+  const list = corrections || [];
+  const ordered = [...list.filter((c) => c.active), ...list.filter((c) => !c.active).reverse()];
+  const items = ordered.map((c) => {
+    const li = document.createElement("li");
+    if (c.active) {
+      li.className = "active";
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = "active";
+      li.appendChild(badge);
+    }
+    const reason = document.createElement("span");
+    reason.className = "reason";
+    reason.textContent = c.reason || "no reason given";
+    const when = document.createElement("span");
+    when.className = "when";
+    when.textContent = fmtUTC(c.start) + " – " + fmtUTC(c.end) + (c.recurring ? " (weekly)" : "");
+    li.append(reason, when);
+    return li;
+  });
+  const box = card.querySelector(".corrections");
+  box.querySelector("ul").replaceChildren(...items);
+  box.hidden = items.length === 0;
+}
+
 function render(card, slo) {
   card.dataset.slo = slo.name;
   card.dataset.service = slo.service || "";
@@ -183,10 +267,12 @@ function render(card, slo) {
   card.querySelector("svg.chart").style.display = charted ? "" : "none";
   card.querySelector(".legend").hidden = !charted;
   drawChart(card, slo.history);
+  drawCorrections(card, slo);
   const span = slo.history.remaining.length * slo.history.bucket_seconds;
-  card.querySelector(".window").textContent = span < slo.window_seconds - slo.history.bucket_seconds
-    ? "since " + new Date(slo.history.start).toLocaleString() + " (window " + fmtWindow(slo.window_seconds) + ")"
-    : "over " + fmtWindow(slo.window_seconds);
+  card.querySelector(".window").textContent = slo.period_start ? periodText(slo)
+    : span < slo.window_seconds - slo.history.bucket_seconds
+      ? "since " + new Date(slo.history.start).toLocaleString() + " (window " + fmtWindow(slo.window_seconds) + ")"
+      : "over " + fmtWindow(slo.window_seconds);
 
   card.querySelector(".ratio").textContent = fmtPercent(slo.success_ratio, 3);
   const ratio = card.querySelector(".ratio");
@@ -194,6 +280,13 @@ function render(card, slo) {
   card.querySelector(".target").textContent = fmtPercent(slo.target, 3);
   card.querySelector(".events").textContent = slo.total.toLocaleString() + " (" + slo.failures.toLocaleString() + " bad)";
   card.querySelector(".tte").textContent = fmtDuration(slo.time_to_exhaustion_seconds);
+  const slices = card.querySelector(".slices");
+  slices.textContent = slo.slices
+    ? fmtCount(slo.slices.good) + " of " + fmtCount(slo.slices.total) + " good (" + fmtCount(slo.slices.budget) + " bad allowed)"
+    : "";
+  slices.hidden = !slo.slices;
+  card.querySelector(".slices-label").hidden = !slo.slices;
+  renderCorrections(card, slo.corrections);
 
   const burns = card.querySelector("table.burns tbody");
   burns.replaceChildren();
