@@ -33,7 +33,7 @@ func errorsMetric(g time.Duration) string { return "slo:sli_errors:increase" + p
 func totalMetric(g time.Duration) string  { return "slo:sli_total:increase" + promDuration(g) }
 
 // series selects the SLO's own recorded series of a metric.
-func (p *plan) series(metric string) string { return selector(metric, p.labels) }
+func (p *plan) series(metric string) string { return metric + p.selector }
 
 // errorRate is the SLI's errors per second over w. It is never empty for
 // an SLO with one budget; a grouped SLO has it for every group with events.
