@@ -178,6 +178,9 @@ type member struct {
 type state struct {
 	at   time.Time
 	objs []*objective
+	// cells names the series of the rules' grid cells (errors, total);
+	// nil when the server has none.
+	cells map[string][]string
 }
 
 // Snapshots returns a snapshot of every SLO (of every member of a grouped
@@ -211,12 +214,18 @@ func (s *Source) Charts(ctx context.Context) ([]slo.Chart, error) {
 		start := st.at.Add(-longest + step)
 		err := parallel(ctx,
 			func(ctx context.Context) error {
-				rs, err := s.rangeQuery(ctx, sumOverTime(prefixErrors, step), start, st.at, step)
+				if st.cells[prefixErrors] == nil {
+					return nil
+				}
+				rs, err := s.rangeQuery(ctx, sumOverTime(st.cells[prefixErrors], step), start, st.at, step)
 				st.assignRange(rs, func(m *member, v map[int64]float64) { m.errBuckets = v })
 				return err
 			},
 			func(ctx context.Context) error {
-				rs, err := s.rangeQuery(ctx, sumOverTime(prefixTotal, step), start, st.at, step)
+				if st.cells[prefixTotal] == nil {
+					return nil
+				}
+				rs, err := s.rangeQuery(ctx, sumOverTime(st.cells[prefixTotal], step), start, st.at, step)
 				st.assignRange(rs, func(m *member, v map[int64]float64) { m.totalBuckets = v })
 				return err
 			})
@@ -243,13 +252,49 @@ func chartStep(longest time.Duration) time.Duration {
 	return max((longest/chartPoints+unit-1)/unit*unit, time.Second)
 }
 
-// sumOverTime adds up the recorded increases of every SLO's grid whose
-// names start with prefix over the range rng before each instant. The
-// range stops a millisecond short so that a grid sample exactly rng old is
-// left out: Prometheus 2 includes a range's start and Prometheus 3 does
-// not, and a sample belongs to one window, one bucket, on both.
-func sumOverTime(prefix string, rng time.Duration) string {
-	return fmt.Sprintf("sum_over_time({__name__=~%s}[%s])", strconv.Quote(regexpQuote(prefix)+".+"), model.Duration(rng-time.Millisecond))
+// cellNames picks, from the names of the recorded increases, those of the
+// grid cells, by prefix: every name but the exact method's blocks
+// (slo:sli_errors:increase1h beside slo:sli_errors:increase1h_partial) and
+// their partial sums, which hold the same events again. A name that is one
+// SLO's grid and another's block (a grid set to the other's block) is
+// taken for a block: that SLO's events are then unknown, never counted
+// twice.
+func cellNames(increases []sample) map[string][]string {
+	names := map[string]bool{}
+	for _, smp := range increases {
+		names[smp.name] = true
+	}
+	out := map[string][]string{}
+	for n := range names {
+		if strings.HasSuffix(n, partialSuffix) || names[n+partialSuffix] {
+			continue
+		}
+		for _, prefix := range []string{prefixErrors, prefixTotal} {
+			if strings.HasPrefix(n, prefix) {
+				out[prefix] = append(out[prefix], n)
+			}
+		}
+	}
+	for _, ns := range out {
+		slices.Sort(ns)
+	}
+	return out
+}
+
+// partialSuffix ends the name of a block's partial sum.
+const partialSuffix = "_partial"
+
+// sumOverTime adds up the grid cells named names over the range rng before
+// each instant. The range stops a millisecond short so that a grid sample
+// exactly rng old is left out: Prometheus 2 includes a range's start and
+// Prometheus 3 does not, and a sample belongs to one window, one bucket, on
+// both.
+func sumOverTime(names []string, rng time.Duration) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = regexpQuote(n)
+	}
+	return fmt.Sprintf("sum_over_time({__name__=~%s}[%s])", strconv.Quote(strings.Join(quoted, "|")), model.Duration(rng-time.Millisecond))
 }
 
 // regexpQuote escapes the regular expression metacharacters of a metric
@@ -269,7 +314,7 @@ func regexpQuote(s string) string {
 // read queries the server once for every SLO.
 func (s *Source) read(ctx context.Context) (*state, error) {
 	st := &state{at: s.now()}
-	var remaining, burn, ratios, meta, alerts []sample
+	var remaining, burn, ratios, meta, alerts, increases []sample
 	instant := func(dst *[]sample, expr string) func(context.Context) error {
 		return func(ctx context.Context) error {
 			var err error
@@ -283,10 +328,12 @@ func (s *Source) read(ctx context.Context) (*state, error) {
 		instant(&ratios, fmt.Sprintf("{__name__=~%s}", strconv.Quote(regexpQuote(prefixRatio)+".+"))),
 		instant(&meta, fmt.Sprintf("{__name__=~%s}", strconv.Quote(strings.Join([]string{regexpQuote(metricObjective), regexpQuote(metricBudget), regexpQuote(metricWindow)}, "|")))),
 		instant(&alerts, `ALERTS{alertstate="firing",slo!="",long_window!="",short_window!=""}`),
+		instant(&increases, fmt.Sprintf("count by (__name__) ({__name__=~%s})", strconv.Quote(regexpQuote(prefixErrors)+".+|"+regexpQuote(prefixTotal)+".+"))),
 	)
 	if err != nil {
 		return nil, err
 	}
+	st.cells = cellNames(increases)
 	st.objs = s.objectives(meta)
 	idx := newIndex(st.objs)
 	for _, objs := range idx.bySLO {
@@ -331,8 +378,11 @@ func (s *Source) read(ctx context.Context) (*state, error) {
 	var mu sync.Mutex
 	for _, w := range windows {
 		for _, prefix := range []string{prefixErrors, prefixTotal} {
+			if st.cells[prefix] == nil {
+				continue
+			}
 			jobs = append(jobs, func(ctx context.Context) error {
-				res, err := s.instant(ctx, sumOverTime(prefix, w), st.at)
+				res, err := s.instant(ctx, sumOverTime(st.cells[prefix], w), st.at)
 				if err != nil {
 					return err
 				}

@@ -193,6 +193,28 @@ func (f *Fleet) Budget(labels map[string]string, target float64, total, bad floa
 	f.Gauge("slo:sli_error:ratio_rate1h", labels, ratio)
 }
 
+// Blocks adds what the exact method records besides the grid for a long
+// window: the block series name (slo:sli_errors:increase15m, say) every
+// block and its partial sum (name_partial) every grid step, over the two
+// hours up to At, for errors and total, holding bad and total events. They
+// count the grid's events again: a reader of the grid must leave them out.
+func (f *Fleet) Blocks(labels map[string]string, block string, total, bad float64) {
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{{"slo:sli_errors:increase" + block, bad}, {"slo:sli_total:increase" + block, total}} {
+		blocks := Series{Name: c.name, Labels: labels}
+		partial := Series{Name: c.name + "_partial", Labels: labels}
+		for at := f.At.Add(-2 * time.Hour); !at.After(f.At); at = at.Add(5 * time.Minute) {
+			partial.Samples = append(partial.Samples, Sample{At: at, Value: c.v})
+			if at.Minute()%15 == 0 {
+				blocks.Samples = append(blocks.Samples, Sample{At: at, Value: 3 * c.v})
+			}
+		}
+		f.Series = append(f.Series, blocks, partial)
+	}
+}
+
 // Firing adds a firing burn-rate alert of severity over the 1h and 5m
 // windows to the budget of labels.
 func (f *Fleet) Firing(labels map[string]string, severity string) {
