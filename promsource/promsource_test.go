@@ -36,7 +36,7 @@ func fleetFixture() *promtest.Fleet {
 	f := promtest.NewFleet()
 	pay := map[string]string{"slo": "pay", "service": "checkout"}
 	f.Meta(pay, 0.99, time.Hour)
-	f.Budget(pay, 0.99, 400, 3) // 36 of 4,800 fail: 75% of the budget spent
+	f.Budget(pay, 0.99, 400, 3)  // 36 of 4,800 fail: 75% of the budget spent
 	f.Blocks(pay, "15m", 400, 3) // the same events again, in blocks: not counted
 
 	query := map[string]string{"slo": "query", "service": "search"}
