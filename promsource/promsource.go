@@ -253,7 +253,7 @@ func chartStep(longest time.Duration) time.Duration {
 }
 
 // cellNames picks, from the names of the recorded increases, those of the
-// grid cells, by prefix: every name but the exact method's blocks
+// grid cells, by prefix: every name of a step but the exact method's blocks
 // (slo:sli_errors:increase1h beside slo:sli_errors:increase1h_partial) and
 // their partial sums, which hold the same events again. A name that is one
 // SLO's grid and another's block (a grid set to the other's block) is
@@ -270,8 +270,12 @@ func cellNames(increases []sample) map[string][]string {
 			continue
 		}
 		for _, prefix := range []string{prefixErrors, prefixTotal} {
-			if strings.HasPrefix(n, prefix) {
-				out[prefix] = append(out[prefix], n)
+			// A cell is named after its step (increase5m); a calendar
+			// period's running sum (increase_period) is not a cell.
+			if step, ok := strings.CutPrefix(n, prefix); ok {
+				if _, err := model.ParseDuration(step); err == nil {
+					out[prefix] = append(out[prefix], n)
+				}
 			}
 		}
 	}
