@@ -36,8 +36,8 @@ func fleetFixture() *promtest.Fleet {
 	f := promtest.NewFleet()
 	pay := map[string]string{"slo": "pay", "service": "checkout"}
 	f.Meta(pay, 0.99, time.Hour)
-	f.Budget(pay, 0.99, 400, 3)  // 36 of 4,800 fail: 75% of the budget spent
-	f.Blocks(pay, "15m", 400, 3) // the same events again, in blocks: not counted
+	f.Budget(pay, 0.99, 400, 3)                          // 36 of 4,800 fail: 75% of the budget spent
+	f.Blocks(pay, "15m", 400, 3)                         // the same events again, in blocks: not counted
 	f.Gauge("slo:sli_errors:increase_period", pay, 1000) // a calendar period's running sums: not cells
 	f.Gauge("slo:sli_total:increase_period", pay, 1000)
 
