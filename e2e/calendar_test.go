@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
-	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -101,26 +100,10 @@ func TestEnginesAgreeOverAMonthBoundary(t *testing.T) {
 	}
 	cs := newCalScenario(t)
 	rows := map[string]calRow{"tracker": cs.checkTracker(t)}
-	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
-		began := time.Now()
-		prom := newPromServer(t, e) // fails under CI when the engine is missing
-		promtool(t, e, "tsdb", "create-blocks-from", "openmetrics", cs.openMetrics, prom.dataDir)
-		prom.start()
-		promtool(t, e, "check", "rules", cs.rulesPath)
-		backfillRules(t, prom, t.TempDir(), "calendar", cs.rules, cs.start, cs.end)
-		rows[e.Name] = cs.check(t, &prom.queryAPI)
-		t.Logf("%s: the calendar scenario took %v", e.Name, time.Since(began).Round(time.Second))
-	})
-	t.Run(vmName, func(t *testing.T) {
-		began := time.Now()
-		vm := newVMServer(t) // fails under CI when VictoriaMetrics is missing
-		vm.importText(cs.promTxt)
-		dir := t.TempDir()
-		for l, part := range ruleLevels(t, cs.rules) {
-			vm.replay(writeRuleFile(t, filepath.Join(dir, fmt.Sprintf("calendar.level%d.yml", l)), part), cs.start, cs.end)
-		}
-		rows[vmName] = cs.check(t, &vm.queryAPI)
-		t.Logf("%s: the calendar scenario took %v", vmName, time.Since(began).Round(time.Second))
+	run := engineRun{name: "calendar", openMetrics: []string{cs.openMetrics}, promText: []string{cs.promTxt},
+		rulesPath: cs.rulesPath, rules: cs.rules, start: cs.start, end: cs.end}
+	onEveryEngine(t, run, func(t *testing.T, engine string, api *queryAPI) {
+		rows[engine] = cs.check(t, api)
 	})
 
 	names := append([]string{"tracker"}, engineNames()...)
@@ -252,40 +235,44 @@ func (cs *calScenario) instants() []time.Time {
 	return out
 }
 
-// checkTracker compares the tracker's remaining budget with the truth.
+// checkTracker compares the tracker's remaining budget with the truth of
+// the period holding each instant.
 func (cs *calScenario) checkTracker(t *testing.T) calRow {
 	t.Helper()
-	row := calRow{values: map[time.Time]float64{}}
-	for _, at := range cs.instants() {
-		v := cs.snaps[at].ErrorBudgetRemaining
-		if d := math.Abs(v - cs.truth(at, at)); d > row.worst {
-			row.worst, row.worstAt = d, at
-		}
-		row.values[at] = v
-	}
-	if row.worst > 0.01 {
-		t.Errorf("the tracker is %.4f of the budget away from the truth at worst; want at most 0.01", row.worst)
-	}
-	return row
+	return cs.compare(t, "the tracker", func(at time.Time) (float64, time.Time, time.Time) {
+		return cs.snaps[at].ErrorBudgetRemaining, at, at
+	})
 }
 
 // check compares the remaining budget the rules recorded with the truth at
-// the instant the engine evaluated them.
+// the instant the engine evaluated them, of the period the rules count
+// their last cell in.
 func (cs *calScenario) check(t *testing.T, api *queryAPI) calRow {
+	t.Helper()
+	return cs.compare(t, "the rules", func(at time.Time) (float64, time.Time, time.Time) {
+		v, evaluated := promSample(t, api, fmt.Sprintf("slo:error_budget_remaining:ratio{slo=%q}", calSLO), at)
+		return v, evaluated, cellMiddle(evaluated)
+	})
+}
+
+// compare reads the remaining budget at every compared instant with value,
+// which also says when it was computed and in which period, and compares
+// it with the truth: within 0.01 of the budget, never NaN.
+func (cs *calScenario) compare(t *testing.T, who string, value func(at time.Time) (v float64, computed, in time.Time)) calRow {
 	t.Helper()
 	row := calRow{values: map[time.Time]float64{}}
 	for _, at := range cs.instants() {
-		v, evaluated := promSample(t, api, fmt.Sprintf("slo:error_budget_remaining:ratio{slo=%q}", calSLO), at)
+		v, computed, in := value(at)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			t.Errorf("the remaining budget at %v is %v", at, v)
+			t.Errorf("%s: the remaining budget at %v is %v", who, at, v)
 		}
-		if d := math.Abs(v - cs.truth(cellMiddle(evaluated), evaluated)); d > row.worst {
-			row.worst, row.worstAt = d, evaluated
+		if d := math.Abs(v - cs.truth(in, computed)); d > row.worst {
+			row.worst, row.worstAt = d, computed
 		}
 		row.values[at] = v
 	}
 	if row.worst > 0.01 {
-		t.Errorf("the rules are %.4f of the budget away from the truth at worst; want at most 0.01", row.worst)
+		t.Errorf("%s: %.4f of the budget away from the truth at worst; want at most 0.01", who, row.worst)
 	}
 	return row
 }
