@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
-	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -113,30 +112,13 @@ func TestEnginesAgreePerGroup(t *testing.T) {
 	gs := newGroupScenario(t)
 	trackerErr := gs.checkTracker(t)
 	rows := map[string]map[string]groupRow{}
-	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
-		began := time.Now()
-		prom := newPromServer(t, e) // fails under CI when the engine is missing
-		for _, r := range groupRoutes {
-			promtool(t, e, "tsdb", "create-blocks-from", "openmetrics", gs.openMetrics[r.route], prom.dataDir)
-		}
-		prom.start()
-		promtool(t, e, "check", "rules", gs.rulesPath)
-		backfillRules(t, prom, t.TempDir(), "grouped", gs.rules, gs.start, gs.end)
-		rows[e.Name] = gs.check(t, &prom.queryAPI, trackerErr)
-		t.Logf("%s: the grouped scenario took %v", e.Name, time.Since(began).Round(time.Second))
-	})
-	t.Run(vmName, func(t *testing.T) {
-		began := time.Now()
-		vm := newVMServer(t) // fails under CI when VictoriaMetrics is missing
-		for _, r := range groupRoutes {
-			vm.importText(gs.promText[r.route])
-		}
-		dir := t.TempDir()
-		for l, part := range ruleLevels(t, gs.rules) {
-			vm.replay(writeRuleFile(t, filepath.Join(dir, fmt.Sprintf("grouped.level%d.yml", l)), part), gs.start, gs.end)
-		}
-		rows[vmName] = gs.check(t, &vm.queryAPI, trackerErr)
-		t.Logf("%s: the grouped scenario took %v", vmName, time.Since(began).Round(time.Second))
+	run := engineRun{name: "grouped", rulesPath: gs.rulesPath, rules: gs.rules, start: gs.start, end: gs.end}
+	for _, r := range groupRoutes {
+		run.openMetrics = append(run.openMetrics, gs.openMetrics[r.route])
+		run.promText = append(run.promText, gs.promText[r.route])
+	}
+	onEveryEngine(t, run, func(t *testing.T, engine string, api *queryAPI) {
+		rows[engine] = gs.check(t, api, trackerErr)
 	})
 
 	var b strings.Builder

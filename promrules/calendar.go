@@ -19,11 +19,9 @@ const (
 // minutes, so grid cells end on every period start of every zone.
 const calendarGrid = 5 * time.Minute
 
-// carryRange is how far back the running sums of a calendar SLO look for
-// their previous value: evaluations may stop for this long (a restart of
-// Prometheus, say) without the sums restarting. It is also what one
-// evaluation reads: carryRange/grid samples of three series.
-const carryRange = time.Hour
+// periodLabel is the label that names a grid cell's calendar period in
+// the cells recorded for the period sums.
+const periodLabel = "period"
 
 // planCalendar checks what the rules need of a calendar SLO and sets its
 // grid: the exact method (running sums of the grid's counts; an SLO for
@@ -146,35 +144,45 @@ func (p *plan) windowName() string {
 }
 
 // calendarRules are the rules of a calendar SLO's window, in the window
-// group after the grid's two cells: running sums of the cells that
-// restart when the period changes, the period's number (recorded after
-// the sums, which compare it with the previous evaluation's), and the
-// period's error ratio.
+// group after the grid's two cells: the cells again, labelled with the
+// number of their period, the period's sums, the period's number and its
+// error ratio.
 //
-// A sum is its previous value plus the new cell while the period is the
-// same, the new cell alone once it changes; a group without events now
-// keeps its sum. The previous value is the last within carryRange, so a
-// pause of the evaluations shorter than that loses only the events of the
-// cells not evaluated.
+// The sums are a function of the recorded cells alone, never of their own
+// past values: each sums, per period label, the labelled cells of the
+// longest period (and a cell more), and keeps the period of the evaluation
+// time. So a pause of the evaluations (a Prometheus restart) loses only the
+// cells not evaluated, as for a rolling window, and a backfill that
+// evaluates each rule over history once gets the same sums as live
+// evaluation. The range reaches past the period's start whether ranges
+// include their start (Prometheus 2) or not (Prometheus 3): the period
+// label, not the range, picks the cells.
 func (p *plan) calendarRules(b *builder) []rule {
 	g := p.grid
-	last := func(metric string) string {
-		return fmt.Sprintf("last_over_time(%s[%s])", p.series(metric), promDuration(carryRange))
+	period := fmt.Sprintf("count_values(%q, %s)", periodLabel, p.periodID())
+	labelled := func(cell string) string {
+		return fmt.Sprintf("%s * on() group_left(%s) %s", p.series(cell), periodLabel, period)
 	}
-	samePeriod := fmt.Sprintf("sum(%s) == %s", last(metricPeriodID), p.periodID())
-	running := func(metric, cell string) rule {
-		cur := p.agg("sum", p.series(cell))
-		prev := fmt.Sprintf("%s and on() (%s)", p.agg("sum", last(metric)), samePeriod)
-		return b.record(metric, fmt.Sprintf("%s + (%s) or %s or (%s)", cur, prev, cur, prev))
+	// Longest has a day to spare for daylight saving, which the rules
+	// refuse.
+	rng := promRange(p.obj.Calendar.Longest() - 24*time.Hour + g)
+	sum := func(cell string) string {
+		return p.agg("sum", fmt.Sprintf("sum_over_time(%s[%s]) and on(%s) %s", p.series(periodCell(cell)), rng, periodLabel, period))
 	}
 	errs, total := p.agg("sum", p.series(metricErrorsPeriod)), p.agg("sum", p.series(metricTotalPeriod))
 	return []rule{
-		running(metricErrorsPeriod, errorsMetric(g)),
-		running(metricTotalPeriod, totalMetric(g)),
+		b.record(periodCell(errorsMetric(g)), labelled(errorsMetric(g))),
+		b.record(periodCell(totalMetric(g)), labelled(totalMetric(g))),
+		b.record(metricErrorsPeriod, sum(errorsMetric(g))),
+		b.record(metricTotalPeriod, sum(totalMetric(g))),
 		b.record(metricPeriodID, p.periodID()),
 		b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", errs, total), total)),
 	}
 }
+
+// periodCell names the grid cells of metric labelled with their calendar
+// period: slo:sli_errors:increase5m_period.
+func periodCell(metric string) string { return metric + "_period" }
 
 // windowSecondsAt is what slo:window:seconds records at the test time at
 // (since the Unix epoch): the rolling window, or the length of the period
