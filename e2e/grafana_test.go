@@ -162,7 +162,7 @@ func writeGrafanaCounters(t *testing.T, dir string, start time.Time, slots []slo
 	var out strings.Builder
 	part := func(name, route string) {
 		path := filepath.Join(dir, "part.om")
-		if err := writeCounters(path, openMetrics, name, start, slots); err != nil {
+		if err := writeCounters(path, openMetrics, fmt.Sprintf("slo=%q", name), start, slots); err != nil {
 			t.Fatal(err)
 		}
 		data, err := os.ReadFile(path)

@@ -46,7 +46,7 @@ func TestServeOverPrometheus(t *testing.T) {
 	end, start := now.UTC(), now.Add(-2*24*time.Hour).UTC()
 	slots := traffic(start, 2, time.Minute)
 	counters := filepath.Join(dir, "events.om")
-	if err := writeCounters(counters, openMetrics, sloName, start, slots); err != nil {
+	if err := writeCounters(counters, openMetrics, fmt.Sprintf("slo=%q", sloName), start, slots); err != nil {
 		t.Fatal(err)
 	}
 	e := testdeps.Prometheus2
