@@ -126,7 +126,9 @@ type sliceRow struct {
 // recorded in trackers made from the same spec, and the remaining budget of
 // both compared with the truth (good slices over slices, counted from the
 // raw events) every 15 minutes of the second day: within 1% of the budget,
-// never NaN.
+// never NaN. VictoriaMetrics' rate() measures a slice from the sample
+// before it (see slicesOf): its verdicts are held to the slices it
+// measures, its remaining budget only reported.
 //
 // The rules decide a slice when their group is evaluated, at an offset of
 // the minute each engine picks for the group (Prometheus from a hash of
