@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"time"
 )
 
@@ -92,7 +93,10 @@ const (
 // writeCounters writes the traffic as the cumulative counters sloprom
 // exports (slo_events_total{slo, outcome}), one sample a slot, labelled
 // outcome and labels (label pairs as PromQL writes them: slo="x",route="/a").
-// A sample at the start says both counters begin at 0.
+// A sample at the start says both counters begin at 0. Timestamps keep
+// their milliseconds: OpenMetrics' seconds are written with half a
+// millisecond more, since promtool truncates seconds times 1000, which
+// float rounding may leave just under the millisecond.
 func writeCounters(path string, format counterFormat, labels string, start time.Time, slots []slot) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -103,12 +107,13 @@ func writeCounters(path string, format counterFormat, labels string, start time.
 	fmt.Fprintln(w, "# TYPE slo_events counter")
 	var good, bad uint64
 	line := func(at time.Time) {
-		ts := at.Unix()
-		if format == promText {
-			ts = at.UnixMilli()
+		ts := strconv.FormatInt(at.UnixMilli(), 10)
+		if format == openMetrics {
+			ms := at.UnixMilli()
+			ts = fmt.Sprintf("%d.%03d5", ms/1000, ms%1000)
 		}
-		fmt.Fprintf(w, "slo_events_total{outcome=\"good\",%s} %d %d\n", labels, good, ts)
-		fmt.Fprintf(w, "slo_events_total{outcome=\"bad\",%s} %d %d\n", labels, bad, ts)
+		fmt.Fprintf(w, "slo_events_total{outcome=\"good\",%s} %d %s\n", labels, good, ts)
+		fmt.Fprintf(w, "slo_events_total{outcome=\"bad\",%s} %d %s\n", labels, bad, ts)
 	}
 	line(start)
 	for _, m := range slots {
