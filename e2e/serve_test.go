@@ -19,8 +19,12 @@ import (
 )
 
 // serveSpec is one SLO of a day's window over the scenario's counters,
-// in a service of its own: objective 99.9% (strict, spent by the last
-// day's incident) or 90% (loose, with budget left).
+// in a service of its own: objective 99.5% (strict, spent by the last
+// day's incident) or 90% (loose, with budget left). The strict budget is
+// overspent about twice, not tenfold: the rules' error in failed events,
+// a share of a grid cell at an incident's edge, is a share of the budget
+// that grows as the budget shrinks, and 99.9% made it cross 1% of the
+// budget on some runs.
 const serveSpec = `version: slo/v1
 service: %s
 window: 1d
@@ -56,7 +60,7 @@ func TestServeOverPrometheus(t *testing.T) {
 	// Both SLOs' rules, backfilled together.
 	specs := map[string]string{}
 	var rules ruleFile
-	for _, sv := range []struct{ service, objective string }{{"strict", "99.9%"}, {"loose", "90%"}} {
+	for _, sv := range []struct{ service, objective string }{{"strict", "99.5%"}, {"loose", "90%"}} {
 		specs[sv.service] = filepath.Join(dir, sv.service+".yaml")
 		if err := os.WriteFile(specs[sv.service], fmt.Appendf(nil, serveSpec, sv.service, sv.objective, sv.objective), 0o644); err != nil {
 			t.Fatal(err)
@@ -77,7 +81,7 @@ func TestServeOverPrometheus(t *testing.T) {
 		// The truth of the window the rule evaluated: its sample's instant.
 		recorded, at := promSample(t, &prom.queryAPI, fmt.Sprintf(`slo:error_budget_remaining:ratio{service=%q}`, s.Service), end)
 		total, bad := truth(slots, at, 24*time.Hour)
-		target := map[string]float64{"strict": 0.999, "loose": 0.9}[s.Service]
+		target := map[string]float64{"strict": 0.995, "loose": 0.9}[s.Service]
 		if s.NoData || s.Name != sloName || s.ErrorBudgetRemaining != recorded || s.Target != target {
 			t.Errorf("%s/%s: budget %v (no data %v, target %v), the rules recorded %v", s.Service, s.Name, s.ErrorBudgetRemaining, s.NoData, s.Target, recorded)
 		}

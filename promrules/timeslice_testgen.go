@@ -68,7 +68,7 @@ func (g *testGen) sliceGroups() []testGroup {
 	grp = g.group(fmt.Sprintf("%d bad slices, busy and quiet, and one %s: remaining budget %s", bad, map[bool]string{false: "exactly on its target", true: "with 25% errors"}[ts.Average], spec.FormatFloat(want)), segs)
 	grp.ExprTests = append(grp.ExprTests,
 		g.within(metricBudgetRemaining, end, want-1e-9, want+1e-9),
-		g.value(sliceMetric(slice), time.Duration(2+bad+1)*slice, onTarget.errors/busy*boolFloat(ts.Average)),
+		g.sliceValue(sliceMetric(slice), time.Duration(2+bad+1)*slice, onTarget.errors/busy*boolFloat(ts.Average)),
 		g.alert(AlertAbsent, nil, end, false))
 	grp.ExprTests = append(grp.ExprTests, g.healthy(end, true)...)
 	out = append(out, grp)
@@ -154,4 +154,15 @@ func boolFloat(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// sliceValue expects a slice's recorded verdict or error ratio v at at:
+// exactly 0 or 1, and a ratio to a billionth, as an SLI of good events
+// divides rates that need not give v to the last bit (0.25 as
+// 0.24999999999999994).
+func (g *testGen) sliceValue(metric string, at time.Duration, v float64) exprTest {
+	if v == 0 || v == 1 {
+		return g.value(metric, at, v)
+	}
+	return g.within(metric, at, v-1e-9, v+1e-9)
 }

@@ -86,6 +86,28 @@ func TestGenerateEveryExampleSpec(t *testing.T) {
 	}
 }
 
+// TestGeneratedTestsOfEveryExampleSpecPass generates the rules and the
+// promtool tests of each example spec, the files users start from, and runs
+// the tests on every promtool: every window kind, grouping, correction and
+// slice method the examples show must pass its own tests.
+func TestGeneratedTestsOfEveryExampleSpecPass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: replays every example spec's tests in promtool, minutes")
+	}
+	specs, _ := filepath.Glob("../../examples/specs/*.yaml")
+	for _, path := range specs {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			rules, tests := filepath.Join(dir, "rules.yml"), filepath.Join(dir, "rules.tests.yml")
+			if code, _, stderr := cli(t, "generate", "-o", rules, "-tests", tests, path); code != exitOK {
+				t.Fatalf("generate: exit %d: %s", code, stderr)
+			}
+			promtoolRun(t, dir, "test", "rules", tests)
+		})
+	}
+}
+
 func TestGenerateRejectsBadInput(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
