@@ -132,7 +132,8 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		states, err = fetchPrometheus(ctx, *promURL, opts, *service)
 	}
 	if err != nil {
-		return fail("%v", err)
+		fmt.Fprintf(stderr, "slo gate: cannot read the budgets (do not deploy blindly): %v\n", err)
+		return exitUsage
 	}
 	states, err = selectSLOs(states, selectors)
 	if err != nil {

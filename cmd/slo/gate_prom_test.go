@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -36,22 +35,12 @@ func gateFleet() *promtest.Fleet {
 	f.Meta(ls("idle", "checkout"), 0.99, time.Hour)
 	f.Budget(ls("idle", "checkout"), 0.99, 0, 0)
 	f.Meta(ls("fresh", "checkout"), 0.999, time.Hour)
-	avail := ls("checkout-availability", "checkout", "team", "payments")
-	f.Meta(avail, 0.99, time.Hour)
-	f.Budget(with(avail, "route", "/pay"), 0.99, 100, 2)   // -100%
-	f.Budget(with(avail, "route", "/cart"), 0.99, 1000, 1) // 90% left
+	f.Meta(ls("checkout-availability", "checkout", "team", "payments"), 0.99, time.Hour)
+	f.Budget(ls("checkout-availability", "checkout", "team", "payments", "route", "/pay"), 0.99, 100, 2)   // -100%
+	f.Budget(ls("checkout-availability", "checkout", "team", "payments", "route", "/cart"), 0.99, 1000, 1) // 90% left
 	f.Meta(ls("query", "search"), 0.9, time.Hour)
 	f.Budget(ls("query", "search"), 0.9, 100, 1) // 90% left
 	return f
-}
-
-// with returns base with the labels of kv added.
-func with(base map[string]string, kv ...string) map[string]string {
-	out := maps.Clone(base)
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
 }
 
 // gateGroupedSpec is a spec of two SLOs of gateFleet, the grouped one with
@@ -148,7 +137,7 @@ func testGateOnPrometheus(t *testing.T, e testdeps.Engine) {
 	// Prometheus down: the gate does not open, and says why.
 	prom.Stop()
 	code, out, errOut = cli(t, gate("-slo", "pay")...)
-	if code != exitUsage || !strings.Contains(errOut, prom.URL) || !strings.Contains(errOut, "connection refused") {
+	if code != exitUsage || !strings.Contains(errOut, "cannot read the budgets (do not deploy blindly): prometheus "+prom.URL) || !strings.Contains(errOut, "connection refused") {
 		t.Errorf("Prometheus down: code %d, stdout %q, stderr %q; want %d naming %s and the refused connection", code, out, errOut, exitUsage, prom.URL)
 	}
 }
