@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,5 +191,27 @@ func TestGatePrometheusUsage(t *testing.T) {
 	}
 	if code, _, errOut := cli(t, "gate", "-prometheus", "http://p:9090", "-spec", bad); code != exitUsage {
 		t.Errorf("an invalid spec: code %d, want %d; stderr %s", code, exitUsage, errOut)
+	}
+}
+
+// A -prometheus URL that is not a Prometheus server (a web page, a path
+// that does not exist) closes the gate with what it answered.
+func TestGateOnAServerThatIsNotPrometheus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/grafana/") {
+			fmt.Fprint(w, "<html>Grafana</html>")
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct{ base, want string }{
+		{srv.URL + "/grafana", `is not the HTTP API's JSON`},
+		{srv.URL + "/nothing", "404 Not Found"},
+	} {
+		code, _, errOut := cli(t, "gate", "-prometheus", tc.base)
+		if code != exitUsage || !strings.Contains(errOut, "cannot read the budgets") || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: code %d, stderr %q; want %d and %q", tc.base, code, errOut, exitUsage, tc.want)
+		}
 	}
 }
