@@ -39,7 +39,8 @@ slos:
 // TestServeOverPrometheus runs `slo serve` over a real Prometheus holding
 // two days of backfilled counters and the rules of two SLOs evaluated
 // over them: /slo reports what the rules recorded, and `slo gate -url`
-// against it closes on the spent budget and opens without it.
+// against it, as `slo gate -prometheus` against Prometheus itself, closes
+// on the spent budget and opens without it.
 func TestServeOverPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: a rule backfill")
@@ -93,8 +94,16 @@ func TestServeOverPrometheus(t *testing.T) {
 		}
 		t.Logf("%s: %.4f of the budget left, %d events, %d failures", s.Service, s.ErrorBudgetRemaining, s.Total, s.Failures)
 	}
-	if got := gate(t, cli, base+"/slo"); got != 1 {
+	if got := gate(t, cli, "-url", base+"/slo"); got != 1 {
 		t.Errorf("slo gate over both SLOs: exit %d, want 1 (strict's budget is spent)", got)
+	}
+	// The gate reads the same series from Prometheus itself.
+	promGate := []string{"-prometheus", prom.url, "-at", end.Format(time.RFC3339)}
+	if got := gate(t, cli, promGate...); got != 1 {
+		t.Errorf("slo gate -prometheus over both SLOs: exit %d, want 1 (strict's budget is spent)", got)
+	}
+	if got := gate(t, cli, append(promGate, "-spec", specs["loose"])...); got != 0 {
+		t.Errorf("slo gate -prometheus over the loose spec: exit %d, want 0", got)
 	}
 
 	// The loose SLO alone, from its spec: the gate opens.
@@ -102,14 +111,17 @@ func TestServeOverPrometheus(t *testing.T) {
 	if r := fetchReport(t, loose); len(r.SLOs) != 1 || r.SLOs[0].Service != "loose" || r.SLOs[0].ErrorBudgetRemaining <= 0 {
 		t.Errorf("/slo of the loose spec: %+v", r.SLOs)
 	}
-	if got := gate(t, cli, loose+"/slo"); got != 0 {
+	if got := gate(t, cli, "-url", loose+"/slo"); got != 0 {
 		t.Errorf("slo gate over the loose SLO: exit %d, want 0", got)
 	}
 
 	// Prometheus down: 503, and the gate refuses to open (exit 2).
 	prom.stop()
-	if got := gate(t, cli, loose+"/slo"); got != 2 {
+	if got := gate(t, cli, "-url", loose+"/slo"); got != 2 {
 		t.Errorf("slo gate with Prometheus down: exit %d, want 2", got)
+	}
+	if got := gate(t, cli, append(promGate, "-spec", specs["loose"])...); got != 2 {
+		t.Errorf("slo gate -prometheus with Prometheus down: exit %d, want 2", got)
 	}
 }
 
@@ -159,11 +171,11 @@ func fetchReport(t *testing.T, base string) slohttp.Report {
 	return r
 }
 
-// gate runs `slo gate -url` and returns its exit code.
-func gate(t *testing.T, cli, url string) int {
+// gate runs `slo gate` with args and returns its exit code.
+func gate(t *testing.T, cli string, args ...string) int {
 	t.Helper()
-	out, err := exec.Command(cli, "gate", "-url", url).CombinedOutput()
-	t.Logf("slo gate -url %s:\n%s", url, out)
+	out, err := exec.Command(cli, append([]string{"gate"}, args...)...).CombinedOutput()
+	t.Logf("slo gate %s:\n%s", strings.Join(args, " "), out)
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,19 +24,23 @@ Fail when an SLO's error budget is exhausted, or below a floor: a deploy
 gate for pipelines ("freeze deploys while the budget is spent").
 
 It reads the budgets either from a service's /slo JSON endpoint (-url, as
-served by slohttp.SnapshotHandler) or from a Prometheus server's HTTP API
-(-prometheus), querying slo:error_budget_remaining:ratio, the series that
-"slo generate" records (labelled slo and service).
+served by slohttp.SnapshotHandler) or from the series that the rules of
+"slo generate" record in a Prometheus server (-prometheus), read as "slo
+serve" reads them: with -spec, the SLOs of the spec files; without, every
+SLO whose series are recorded, by their slo and service labels. -at reads
+them as of an instant instead of now.
 
 The gate is closed for an SLO whose remaining budget is at or below 0 (1 is
 untouched), or below -min-remaining when that is set. An SLO with no events
-yet has its whole budget.
+yet, or whose rules have not recorded its budget yet, has its whole budget
+("ok (no data yet)"); a gate that finds no SLO at all does not open.
 
 A grouped SLO (group_by) has a budget per group, and the gate checks each:
-it names a group by the SLO's name and the group's labels as PromQL writes
-them, checkout{route="/pay"} (with -prometheus, every label of the series
-besides slo and service), in the text and in the "labels" of -o json.
--slo NAME checks every group of NAME.
+it names a group by the SLO's name and its group labels as PromQL writes
+them, checkout{route="/pay"}, in the text and in the "labels" of -o json
+(an SLO's fixed labels, the spec's labels, are not group labels). -slo NAME
+checks every group of NAME; -slo 'NAME{route="/pay"}' the groups whose
+labels match, with PromQL's matchers (=, !=, =~, !~).
 
 Exit status:
 	0  every checked SLO has budget: deploy
@@ -48,27 +51,24 @@ Exit status:
 Examples:
 
 	slo gate -url http://checkout:8080/slo
-	slo gate -prometheus http://prometheus:9090 -service checkout -slo checkout-availability -min-remaining 10%`
-
-// remainingMetric is the recording rule the rules generator writes.
-const remainingMetric = "slo:error_budget_remaining:ratio"
-
-// maxResponse bounds the response gate reads.
-const maxResponse = 32 << 20
+	slo gate -prometheus http://prometheus:9090 -service checkout -slo checkout-availability -min-remaining 10%
+	slo gate -prometheus http://prometheus:9090 -spec checkout.yaml -slo 'checkout-availability{route="/pay"}'`
 
 // A budgetState is one SLO's remaining budget, whatever the source.
 type budgetState struct {
 	SLO     string `json:"slo"`
 	Service string `json:"service,omitempty"`
 	// Labels tell a member of a grouped SLO (an slo.Family) apart: its
-	// labels in the /slo report, or with -prometheus every label of the
-	// series besides slo and service.
+	// group labels, as the source's snapshots carry them.
 	Labels    map[string]string `json:"labels,omitempty"`
 	Remaining float64           `json:"error_budget_remaining"`
 	Total     *uint64           `json:"total,omitempty"` // events in the window, when known
 	Exhausted bool              `json:"exhausted"`
-	Closed    bool              `json:"closed"`
-	Reason    string            `json:"reason,omitempty"`
+	// NoData marks an SLO whose source has no reading yet (no events, or
+	// rules not yet evaluated): it has its whole budget.
+	NoData bool   `json:"no_data,omitempty"`
+	Closed bool   `json:"closed"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // stringList is a flag that may be repeated and takes comma-separated lists.
@@ -86,12 +86,15 @@ func (l *stringList) Set(s string) error {
 }
 
 func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("gate", "(-url URL | -prometheus URL) [-slo NAME]... [-service NAME] [-min-remaining R] [-timeout 10s] [-o text|json]", gateHelp, stderr)
+	fs := newFlagSet("gate", "(-url URL | -prometheus URL [-spec FILE]... [-service NAME] [-at TIME]) [-slo NAME]... [-min-remaining R] [-timeout 10s] [-o text|json]", gateHelp, stderr)
 	sloURL := fs.String("url", "", "the URL of a service's /slo JSON endpoint")
 	promURL := fs.String("prometheus", "", "the base URL of a Prometheus server, like http://prometheus:9090")
-	var names stringList
-	fs.Var(&names, "slo", "an SLO to check (repeat, or separate with commas); default: every SLO found")
+	var specs stringList
+	fs.Var(&specs, "spec", "with -prometheus, a spec file whose SLOs to check (repeat, or separate with commas); default: every SLO found in Prometheus")
+	var selectors sloSelectors
+	fs.Var(&selectors, "slo", `an SLO to check, or members of a grouped one, like 'checkout{route="/pay"}' (repeat, or separate with commas); default: every SLO found`)
 	service := fs.String("service", "", "with -prometheus, check only the SLOs of this service")
+	at := fs.String("at", "", "with -prometheus, check the budgets as of this instant (RFC 3339, like 2026-01-02T15:04:05Z) instead of now")
 	minRemaining := fs.String("min-remaining", "0", "the floor: close the gate when the remaining budget is below it, as a ratio (0.1) or a percentage (10%)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 	output := fs.String("o", "text", "output format: text or json")
@@ -104,8 +107,8 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail("unexpected arguments %q", fs.Args())
 	case (*sloURL == "") == (*promURL == ""):
 		return fail("give exactly one of -url or -prometheus")
-	case *service != "" && *promURL == "":
-		return fail("-service works with -prometheus; a /slo endpoint serves one service")
+	case *promURL == "" && (*service != "" || *at != "" || len(specs) > 0):
+		return fail("-service, -spec and -at work with -prometheus; a /slo endpoint serves one service, now")
 	case *timeout <= 0:
 		return fail("-timeout %v is not positive", *timeout)
 	case *output != "text" && *output != "json":
@@ -122,12 +125,17 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *sloURL != "" {
 		states, err = fetchSLOEndpoint(ctx, *sloURL)
 	} else {
-		states, err = fetchPrometheus(ctx, *promURL, *service)
+		opts, code, ok := promOptions(fs, *timeout, *at, specs, exitUsage, stderr)
+		if !ok {
+			return code
+		}
+		states, err = fetchPrometheus(ctx, *promURL, opts, *service)
 	}
 	if err != nil {
-		return fail("%v", err)
+		fmt.Fprintf(stderr, "slo gate: cannot read the budgets (do not deploy blindly): %v\n", err)
+		return exitUsage
 	}
-	states, err = selectSLOs(states, names)
+	states, err = selectSLOs(states, selectors)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -157,8 +165,11 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(tw, "SLO\tSERVICE\tREMAINING\tSTATUS")
 		for _, s := range states {
 			status := "ok"
-			if s.Closed {
+			switch {
+			case s.Closed:
 				status = "CLOSED: " + s.Reason
+			case s.NoData:
+				status = "ok (no data yet)"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", printable(s.name()), printable(s.Service), formatRemaining(s.Remaining), status)
 		}
@@ -172,23 +183,27 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// selectSLOs keeps the named SLOs, in the order named, failing on a name
-// that is missing; without names it keeps every SLO. No SLO at all is an
-// error: a gate that sees nothing must not open.
-func selectSLOs(states []budgetState, names []string) ([]budgetState, error) {
-	if len(names) == 0 {
+// selectSLOs keeps the SLOs that sels pick, in the order of sels, failing
+// on a selector that picks none; without selectors it keeps every SLO. No
+// SLO at all is an error: a gate that sees nothing must not open.
+func selectSLOs(states []budgetState, sels []sloSelector) ([]budgetState, error) {
+	if len(sels) == 0 {
 		if len(states) == 0 {
-			return nil, errors.New("the source reports no SLO; check the URL (and -service)")
+			return nil, errors.New("the source reports no SLO; check the URL (and -service or -spec)")
 		}
 		return states, nil
 	}
 	var out []budgetState
-	for _, n := range names {
+	picked := make([]bool, len(states))
+	for _, sel := range sels {
 		found := false
-		for _, s := range states {
-			if s.SLO == n {
-				out = append(out, s)
+		for i, s := range states {
+			if sel.matches(s) {
 				found = true
+				if !picked[i] {
+					picked[i] = true
+					out = append(out, s)
+				}
 			}
 		}
 		if !found {
@@ -197,7 +212,7 @@ func selectSLOs(states []budgetState, names []string) ([]budgetState, error) {
 				have = append(have, strconv.Quote(s.SLO))
 			}
 			slices.Sort(have)
-			return nil, fmt.Errorf("SLO %q is not in the answer; it has: %s", n, strings.Join(slices.Compact(have), ", "))
+			return nil, fmt.Errorf("SLO %q is not in the answer; it has: %s", sel.text, strings.Join(slices.Compact(have), ", "))
 		}
 	}
 	return out, nil
@@ -213,86 +228,6 @@ func fetchSLOEndpoint(ctx context.Context, rawURL string) ([]budgetState, error)
 	return sourceStates(ctx, src.WithUserAgent("slo-gate/"+version()))
 }
 
-// promResponse is the envelope of Prometheus's HTTP API.
-type promResponse struct {
-	Status    string `json:"status"`
-	ErrorType string `json:"errorType"`
-	Error     string `json:"error"`
-	Data      struct {
-		ResultType string `json:"resultType"`
-		Result     []struct {
-			Metric map[string]string `json:"metric"`
-			Value  [2]any            `json:"value"`
-		} `json:"result"`
-	} `json:"data"`
-}
-
-func fetchPrometheus(ctx context.Context, base, service string) ([]budgetState, error) {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("-prometheus %q is not an http(s) URL", base)
-	}
-	query := remainingMetric
-	if service != "" {
-		query += "{service=" + strconv.Quote(service) + "}"
-	}
-	u = u.JoinPath("api", "v1", "query")
-	u.RawQuery = url.Values{"query": {query}}.Encode()
-	body, err := get(ctx, u.String())
-	var resp promResponse
-	if jerr := json.Unmarshal(body, &resp); jerr == nil && resp.Status == "error" {
-		return nil, fmt.Errorf("the Prometheus server refused the query %s: %s: %s", query, resp.ErrorType, resp.Error)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return nil, fmt.Errorf("reading the answer of %s: %w", u.Redacted(), err)
-	}
-	if resp.Status != "success" || resp.Data.ResultType != "vector" {
-		return nil, fmt.Errorf("unexpected answer from %s: status %q, result type %q", u.Redacted(), resp.Status, resp.Data.ResultType)
-	}
-	var out []budgetState
-	for _, r := range resp.Data.Result {
-		name := r.Metric["slo"]
-		if name == "" {
-			return nil, fmt.Errorf("a %s series has no slo label: %v", remainingMetric, r.Metric)
-		}
-		text, ok := r.Value[1].(string)
-		v, err := strconv.ParseFloat(text, 64)
-		if !ok || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("slo %q: the remaining budget %v is not a number", name, r.Value[1])
-		}
-		out = append(out, budgetState{SLO: name, Service: r.Metric["service"], Labels: groupLabels(r.Metric), Remaining: v, Exhausted: v <= 0})
-	}
-	slices.SortFunc(out, func(a, b budgetState) int {
-		if c := strings.Compare(a.SLO, b.SLO); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Service, b.Service); c != 0 {
-			return c
-		}
-		return strings.Compare(a.name(), b.name())
-	})
-	return out, nil
-}
-
-// groupLabels returns the labels of a series of remainingMetric besides
-// its name, slo and service: those that tell the groups of a grouped SLO
-// apart (and the SLO's fixed labels); nil when there are none.
-func groupLabels(metric map[string]string) map[string]string {
-	var out map[string]string
-	for k, v := range metric {
-		if k != "__name__" && k != "slo" && k != "service" {
-			if out == nil {
-				out = map[string]string{}
-			}
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // name is how the gate names the SLO: its name, and for a member of a
 // grouped SLO its labels as PromQL writes them, checkout{route="/pay"}.
 func (s budgetState) name() string {
@@ -300,30 +235,6 @@ func (s budgetState) name() string {
 		return s.SLO
 	}
 	return series.Selector(s.SLO, s.Labels)
-}
-
-// get fetches url and returns its body; a status other than 2xx is an
-// error, returned with the body.
-func get(ctx context.Context, rawURL string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("bad URL %q: %w", rawURL, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "slo-gate/"+version())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetching: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", req.URL.Redacted(), err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return body, fmt.Errorf("%s answered %s: %.200s", req.URL.Redacted(), resp.Status, strings.TrimSpace(string(body)))
-	}
-	return body, nil
 }
 
 // parseFloor reads a ratio like 0.1 or a percentage like 10%.

@@ -6,17 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
-	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/slohttp"
 )
 
@@ -121,127 +115,6 @@ func TestGateFailsClosedWhenItCannotRead(t *testing.T) {
 		if code, _, _ := cli(t, append([]string{"gate"}, args...)...); code != exitUsage {
 			t.Errorf("%q: code %d, want %d", args, code, exitUsage)
 		}
-	}
-}
-
-// promAPI answers /api/v1/query as Prometheus's HTTP API does, with the
-// given samples of slo:error_budget_remaining:ratio, and records the query.
-func promAPI(t *testing.T, samples map[[2]string]string) (*httptest.Server, *string) {
-	t.Helper()
-	var got string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/prom/api/v1/query" {
-			http.NotFound(w, r)
-			return
-		}
-		got = r.FormValue("query")
-		if strings.Contains(got, "bad_data") {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"status":"error","errorType":"bad_data","error":"parse error"}`)
-			return
-		}
-		var result []string
-		for k, v := range samples {
-			result = append(result, fmt.Sprintf(`{"metric":{"__name__":"slo:error_budget_remaining:ratio","slo":%q,"service":%q},"value":[1700000000.5,%q]}`, k[0], k[1], v))
-		}
-		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[%s]}}`, strings.Join(result, ","))
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &got
-}
-
-func TestGateOnPrometheusAPI(t *testing.T) {
-	srv, query := promAPI(t, map[[2]string]string{
-		{"checkout-availability", "checkout"}: "0.42",
-		{"checkout-latency", "checkout"}:      "-0.05",
-	})
-	base := srv.URL + "/prom"
-	code, out, errOut := cli(t, "gate", "-prometheus", base, "-service", `check"out`)
-	if code != exitFail || !strings.Contains(out, "checkout-latency       checkout  -5.0%      CLOSED: budget exhausted") {
-		t.Errorf("code %d\n%s%s", code, out, errOut)
-	}
-	if want := `slo:error_budget_remaining:ratio{service="check\"out"}`; *query != want {
-		t.Errorf("query %s, want %s (service quoted)", *query, want)
-	}
-	if code, _, _ := cli(t, "gate", "-prometheus", base, "-slo", "checkout-availability", "-min-remaining", "40%"); code != exitOK {
-		t.Errorf("42%% remaining over a 40%% floor: code %d", code)
-	}
-	if code, _, _ := cli(t, "gate", "-prometheus", base, "-slo", "checkout-availability", "-min-remaining", "50%"); code != exitFail {
-		t.Errorf("42%% remaining under a 50%% floor: code %d", code)
-	}
-
-	nan, _ := promAPI(t, map[[2]string]string{{"a", "s"}: "NaN"})
-	if code, _, errOut := cli(t, "gate", "-prometheus", nan.URL+"/prom"); code != exitUsage || !strings.Contains(errOut, "not a number") {
-		t.Errorf("NaN: code %d %s", code, errOut)
-	}
-	if code, _, errOut := cli(t, "gate", "-prometheus", base, "-service", "bad_data"); code != exitUsage || !strings.Contains(errOut, "bad_data: parse error") {
-		t.Errorf("error answer: code %d %s", code, errOut)
-	}
-	empty, _ := promAPI(t, nil)
-	if code, _, errOut := cli(t, "gate", "-prometheus", empty.URL+"/prom"); code != exitUsage || !strings.Contains(errOut, "no SLO") {
-		t.Errorf("no series: code %d %s", code, errOut)
-	}
-}
-
-// TestGateOnARealPrometheus runs a real Prometheus server whose rules
-// record slo:error_budget_remaining:ratio for two SLOs, one exhausted.
-func TestGateOnARealPrometheus(t *testing.T) {
-	bin := testdeps.Binary(t, "prometheus")
-	dir := t.TempDir()
-	rules := `groups:
-  - name: slo
-    interval: 1s
-    rules:
-      - record: slo:error_budget_remaining:ratio
-        expr: vector(0.75)
-        labels: {slo: healthy, service: shop}
-      - record: slo:error_budget_remaining:ratio
-        expr: vector(-0.25)
-        labels: {slo: spent, service: shop}
-`
-	config := "global: {evaluation_interval: 1s}\nrule_files: [rules.yaml]\n"
-	for name, body := range map[string]string{"rules.yaml": rules, "prometheus.yaml": config} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(testdeps.FreePort(t))
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yaml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape("count(slo:error_budget_remaining:ratio)"))
-		if err == nil {
-			var r promResponse
-			json.NewDecoder(resp.Body).Decode(&r)
-			resp.Body.Close()
-			if len(r.Data.Result) == 1 && r.Data.Result[0].Value[1] == "2" {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus did not record the rules in 30s: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	code, out, errOut := cli(t, "gate", "-prometheus", base, "-service", "shop")
-	if code != exitFail || !strings.Contains(out, "spent    shop     -25.0%     CLOSED: budget exhausted") || !strings.Contains(out, "healthy  shop     75.0%      ok") {
-		t.Errorf("code %d\n%s%s", code, out, errOut)
-	}
-	if code, out, errOut := cli(t, "gate", "-prometheus", base, "-slo", "healthy"); code != exitOK {
-		t.Errorf("healthy only: code %d\n%s%s", code, out, errOut)
-	}
-	if code, _, _ := cli(t, "gate", "-prometheus", base, "-service", "other"); code != exitUsage {
-		t.Errorf("a service with no SLO: code %d, want %d", code, exitUsage)
 	}
 }
 

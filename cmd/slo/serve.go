@@ -56,23 +56,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usageError(fs, "-prometheus is required")
 	case *timeout <= 0:
 		return usageError(fs, "-timeout %v is not positive", *timeout)
-	case !checkFiles(fs, specs...):
-		return exitUsage
 	}
-	opts := promsource.Options{Timeout: *timeout}
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			return usageError(fs, "-at %q: want an RFC 3339 time like 2026-01-02T15:04:05Z", *at)
-		}
-		opts.Now = func() time.Time { return t }
-	}
-	if len(specs) > 0 {
-		slos, ok := loadSpecs(specs, stderr)
-		if !ok {
-			return exitFail
-		}
-		opts.SLOs = slos
+	opts, code, ok := promOptions(fs, *timeout, *at, specs, exitFail, stderr)
+	if !ok {
+		return code
 	}
 	src, err := promsource.New(*promURL, opts)
 	if err != nil {
