@@ -2,8 +2,10 @@ package promsource_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/slo-budget-tracker/slo/internal/promtest"
 	"github.com/slo-budget-tracker/slo/internal/testdeps"
 	"github.com/slo-budget-tracker/slo/promsource"
+	"github.com/slo-budget-tracker/slo/slohttp"
 	"github.com/slo-budget-tracker/slo/spec"
 )
 
@@ -139,6 +142,30 @@ slos:
 				}
 				if end := c.Slices[len(c.Slices)-1]; !end.Start.Add(s.Window / time.Duration(w.buckets)).Equal(f.At) {
 					t.Errorf("%s: the last bucket starts at %v, want it to end at %v", s.Name, end.Start, f.At)
+				}
+			}
+
+			// The dashboard over the source draws the charts in slices, each
+			// ending where its budget stands.
+			w := httptest.NewRecorder()
+			slohttp.DashboardHandler(src).ServeHTTP(w, httptest.NewRequest("GET", "/data.json", nil))
+			var data struct {
+				SLOs []struct {
+					Name      string  `json:"name"`
+					Remaining float64 `json:"error_budget_remaining"`
+					History   struct {
+						Unit      string    `json:"unit"`
+						Remaining []float64 `json:"remaining"`
+					} `json:"history"`
+				} `json:"slos"`
+			}
+			if err := json.NewDecoder(w.Body).Decode(&data); err != nil {
+				t.Fatalf("data.json: %v", err)
+			}
+			for _, d := range data.SLOs {
+				h := d.History
+				if h.Unit != "slices" || len(h.Remaining) != wants[d.Name].buckets || math.Abs(h.Remaining[len(h.Remaining)-1]-d.Remaining) > 1e-9 {
+					t.Errorf("dashboard: %s's chart in %q, %d points, ending at %v; want slices, %d points, ending at the budget left, %v", d.Name, h.Unit, len(h.Remaining), h.Remaining, wants[d.Name].buckets, d.Remaining)
 				}
 			}
 		})
