@@ -106,9 +106,9 @@ type chart struct {
 // lists the SLO's corrections in the window (the active ones highlighted,
 // all shaded on the chart), names a calendar SLO's current period and when
 // it resets, and counts a time-slice SLO's good slices, its burn-down
-// drawn in slices, the budget it counts. While
-// src fails, the page shows why in a banner and keeps retrying. The
-// page refreshes itself every two seconds (see [WithRefresh]), needs no network
+// drawn in slices (slo.Chart.Slices), the budget it counts. While src
+// fails, the page shows why in a banner and keeps retrying. The page
+// refreshes itself every two seconds (see [WithRefresh]), needs no network
 // beyond the handler (its script and style are embedded), and sets every
 // name as text, never as markup.
 //
