@@ -31,6 +31,10 @@ func (r *Registry) Snapshots(context.Context) ([]Snapshot, error) {
 type Chart struct {
 	Snapshot Snapshot
 	History  []Bucket
+	// Slices is a time-slice objective's window in slices, the budget it
+	// counts (see [Tracker.SliceHistory]); nil for an objective over
+	// events, or from a source that cannot tell.
+	Slices []SliceBucket
 }
 
 // A HistorySource is a [Source] that also has each objective's window
@@ -54,7 +58,7 @@ func (r *Registry) Charts(context.Context) ([]Chart, error) {
 	ts := r.Trackers()
 	out := make([]Chart, len(ts))
 	for i, t := range ts {
-		out[i] = Chart{Snapshot: t.Snapshot(), History: t.History()}
+		out[i] = t.Chart()
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package promsource
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,22 +36,37 @@ type rangeSeries struct {
 
 // apiResponse is the envelope of Prometheus's HTTP API.
 type apiResponse struct {
-	Status    string `json:"status"`
-	ErrorType string `json:"errorType"`
-	Error     string `json:"error"`
-	Data      struct {
-		ResultType string `json:"resultType"`
-		Result     []struct {
-			Metric map[string]string `json:"metric"`
-			Value  [2]any            `json:"value"`
-			Values [][2]any          `json:"values"`
-		} `json:"result"`
-	} `json:"data"`
+	Status    string  `json:"status"`
+	ErrorType string  `json:"errorType"`
+	Error     string  `json:"error"`
+	Data      apiData `json:"data"`
+}
+
+// apiData is the data of an answer: a query's result, or the list of
+// label sets the series endpoint answers (its ResultType empty).
+type apiData struct {
+	ResultType string `json:"resultType"`
+	Result     []struct {
+		Metric map[string]string `json:"metric"`
+		Value  [2]any            `json:"value"`
+		Values [][2]any          `json:"values"`
+	} `json:"result"`
+	Series []map[string]string `json:"-"`
+}
+
+// UnmarshalJSON reads a query's result, or the series endpoint's list.
+func (d *apiData) UnmarshalJSON(b []byte) error {
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '[' {
+		return json.Unmarshal(b, &d.Series)
+	}
+	type plain apiData // without this method
+	return json.Unmarshal(b, (*plain)(d))
 }
 
 // call GETs an endpoint of the HTTP API with params, within the source's
 // timeout, and returns the decoded answer of a successful query.
 func (s *Source) call(ctx context.Context, endpoint string, params url.Values, wantType string) (*apiResponse, error) {
+	query := cmp.Or(params.Get("query"), params.Get("match[]")) // what the errors name
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	u := s.base.JoinPath("api", "v1", endpoint)
@@ -65,19 +82,19 @@ func (s *Source) call(ctx context.Context, endpoint string, params url.Values, w
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))
 	if err != nil {
-		return nil, fmt.Errorf("prometheus %s: reading the answer to %s: %w", s.base.Redacted(), params.Get("query"), err)
+		return nil, fmt.Errorf("prometheus %s: reading the answer to %s: %w", s.base.Redacted(), query, err)
 	}
 	var r apiResponse
 	jerr := json.Unmarshal(body, &r)
 	switch {
 	case jerr == nil && r.Status == "error":
-		return nil, fmt.Errorf("prometheus %s refused the query %s: %s: %s", s.base.Redacted(), params.Get("query"), r.ErrorType, r.Error)
+		return nil, fmt.Errorf("prometheus %s refused the query %s: %s: %s", s.base.Redacted(), query, r.ErrorType, r.Error)
 	case res.StatusCode/100 != 2:
-		return nil, fmt.Errorf("prometheus %s: %s answering %s: %s", s.base.Redacted(), res.Status, params.Get("query"), snippet(body))
+		return nil, fmt.Errorf("prometheus %s: %s answering %s: %s", s.base.Redacted(), res.Status, query, snippet(body))
 	case jerr != nil:
-		return nil, fmt.Errorf("prometheus %s: the answer to %s is not the HTTP API's JSON: %w", s.base.Redacted(), params.Get("query"), jerr)
+		return nil, fmt.Errorf("prometheus %s: the answer to %s is not the HTTP API's JSON: %w", s.base.Redacted(), query, jerr)
 	case r.Status != "success" || r.Data.ResultType != wantType:
-		return nil, fmt.Errorf("prometheus %s: unexpected answer to %s: status %q, result type %q", s.base.Redacted(), params.Get("query"), r.Status, r.Data.ResultType)
+		return nil, fmt.Errorf("prometheus %s: unexpected answer to %s: status %q, result type %q", s.base.Redacted(), query, r.Status, r.Data.ResultType)
 	}
 	return &r, nil
 }
@@ -137,6 +154,17 @@ func (s *Source) rangeQuery(ctx context.Context, expr string, start, end time.Ti
 		out = append(out, rs)
 	}
 	return out, nil
+}
+
+// series returns the label sets, __name__ included, of the series
+// matching the selector match that hold samples between start and end:
+// the names of recorded series, whatever their evaluation interval.
+func (s *Source) series(ctx context.Context, match string, start, end time.Time) ([]map[string]string, error) {
+	r, err := s.call(ctx, "series", url.Values{"match[]": {match}, "start": {formatTime(start)}, "end": {formatTime(end)}}, "")
+	if err != nil {
+		return nil, err
+	}
+	return r.Data.Series, nil
 }
 
 // parseValue reads a [time, "value"] pair of the API; ok is false for a

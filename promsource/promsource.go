@@ -14,10 +14,14 @@
 //	                                   the events of the window, and its burn-down
 //	                                   (the exact method records them)
 //	ALERTS{alertstate="firing"}        the firing alert tiers
+//	slo:sli_slice_error:ratio<S>       a time-slice SLO's slices of width S: their
+//	                                   counts, and its burn-down in slices
 //
 // Every query covers every SLO: one instant query per metric (the
-// events, one per distinct window), and for the charts one range query per
-// metric, each within the source's timeout, never one query per SLO.
+// events, one per distinct window; with discovered SLOs, the names of the
+// slice series, which give a time-slice SLO its slice width), and for the
+// charts one range query per metric (the slices, one per slice width and
+// window), each within the source's timeout, never one query per SLO.
 //
 // With spec files (Options.SLOs) the SLOs, their descriptions, targets,
 // windows and alert tiers come from the specs; without, the SLOs are
@@ -172,6 +176,7 @@ type member struct {
 	firing        []map[string]string // the labels of its firing alerts
 	errBuckets    map[int64]float64
 	totalBuckets  map[int64]float64
+	sliceBuckets  map[int64]float64 // a time-slice objective's spent per chart bucket
 }
 
 // state is one reading of the server: the objectives with their members.
@@ -190,17 +195,26 @@ func (s *Source) Snapshots(ctx context.Context) ([]slo.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.readSliceWidths(ctx, st); err != nil {
+		return nil, err
+	}
 	var out []slo.Snapshot
-	st.each(func(o *objective, m *member) { out = append(out, o.snapshot(m, st.at)) })
+	st.each(func(o *objective, m *member) { out = append(out, o.sliceSnapshot(m, st.at)) })
 	return out, nil
 }
 
 // Charts returns the snapshots of Snapshots with the burn-down of every
 // SLO whose rules record its events: buckets of about a 120th of the
-// longest window (whole 5m grid steps), from one range query per metric.
+// longest window (whole 5m grid steps), from one range query per metric;
+// and of every time-slice SLO in slices: buckets of
+// slo.TimeSlices.ChartBucket, from one range query per slice width and
+// window.
 func (s *Source) Charts(ctx context.Context) ([]slo.Chart, error) {
 	st, err := s.read(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.readSliceWidths(ctx, st); err != nil {
 		return nil, err
 	}
 	longest := time.Duration(0)
@@ -212,7 +226,7 @@ func (s *Source) Charts(ctx context.Context) ([]slo.Chart, error) {
 	step := chartStep(longest)
 	if longest > 0 {
 		start := st.at.Add(-longest + step)
-		err := parallel(ctx,
+		err := parallel(ctx, append(s.sliceChartJobs(st),
 			func(ctx context.Context) error {
 				if st.cells[prefixErrors] == nil {
 					return nil
@@ -228,14 +242,14 @@ func (s *Source) Charts(ctx context.Context) ([]slo.Chart, error) {
 				rs, err := s.rangeQuery(ctx, sumOverTime(st.cells[prefixTotal], step), start, st.at, step)
 				st.assignRange(rs, func(m *member, v map[int64]float64) { m.totalBuckets = v })
 				return err
-			})
+			})...)
 		if err != nil {
 			return nil, err
 		}
 	}
 	var out []slo.Chart
 	st.each(func(o *objective, m *member) {
-		out = append(out, slo.Chart{Snapshot: o.snapshot(m, st.at), History: m.history(o.obj.Window, st.at, step)})
+		out = append(out, slo.Chart{Snapshot: o.sliceSnapshot(m, st.at), History: m.history(o.obj.Window, st.at, step), Slices: m.sliceHistory(o, st.at)})
 	})
 	return out, nil
 }

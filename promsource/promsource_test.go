@@ -121,17 +121,18 @@ func testSourceReadsTheFleet(t *testing.T, e testdeps.Engine) {
 		if got := summary(snaps); got != want {
 			t.Errorf("snapshots:\n%s\nwant:\n%s", got, want)
 		}
-		// 6 instant queries and the events of the one window, for every SLO.
-		if n := queries.Load(); n != 8 {
-			t.Errorf("Snapshots sent %d queries, want 8", n)
+		// 6 instant queries, the events of the one window and the names
+		// of the slice series, for every SLO.
+		if n := queries.Load(); n != 9 {
+			t.Errorf("Snapshots sent %d queries, want 9", n)
 		}
 		queries.Store(0)
 		charts, err := src.Charts(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := queries.Load(); n != 10 {
-			t.Errorf("Charts sent %d queries, want 10", n)
+		if n := queries.Load(); n != 11 {
+			t.Errorf("Charts sent %d queries, want 11", n)
 		}
 		for _, c := range charts {
 			var bad uint64

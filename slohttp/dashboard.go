@@ -24,7 +24,13 @@ type DashboardOption func(*dashboardConfig)
 type dashboardConfig struct {
 	title   string
 	actions []DashboardAction
+	refresh time.Duration
 }
+
+// DefaultDashboardRefresh is how often the dashboard's page reads its data
+// again unless [WithRefresh] says otherwise: an in-process source changes
+// with every event.
+const DefaultDashboardRefresh = 2 * time.Second
 
 // A DashboardAction is a button on the dashboard that sends a request, such
 // as the demo's fault injection. URL is used as given, relative to the page.
@@ -39,6 +45,18 @@ func WithTitle(title string) DashboardOption {
 	return func(c *dashboardConfig) { c.title = title }
 }
 
+// WithRefresh sets how often the page reads its data again, and retries
+// while the source fails; the default is [DefaultDashboardRefresh]. A
+// source that changes once per rule evaluation (Prometheus) needs no more
+// than one read per evaluation. A d that is not positive keeps the default.
+func WithRefresh(d time.Duration) DashboardOption {
+	return func(c *dashboardConfig) {
+		if d > 0 {
+			c.refresh = d
+		}
+	}
+}
+
 // WithActions adds buttons to the dashboard.
 func WithActions(actions ...DashboardAction) DashboardOption {
 	return func(c *dashboardConfig) { c.actions = append(c.actions, actions...) }
@@ -46,10 +64,13 @@ func WithActions(actions ...DashboardAction) DashboardOption {
 
 // dashboardData is the document the dashboard's page fetches as data.json.
 type dashboardData struct {
-	Title   string            `json:"title"`
-	Time    time.Time         `json:"time"`
-	Actions []DashboardAction `json:"actions"`
-	SLOs    []dashboardSLO    `json:"slos"`
+	Title string `json:"title"`
+	// RefreshSeconds is how long the page waits before it reads the data
+	// again.
+	RefreshSeconds float64           `json:"refresh_seconds"`
+	Time           time.Time         `json:"time"`
+	Actions        []DashboardAction `json:"actions"`
+	SLOs           []dashboardSLO    `json:"slos"`
 }
 
 type dashboardSLO struct {
@@ -62,8 +83,10 @@ type dashboardSLO struct {
 // Remaining is the share of the window's budget left after each bucket;
 // Ideal is where it would be had the budget been spent exactly on schedule
 // (a burn rate of 1, in proportion to traffic), so the two meet at the
-// window's end when burning at 1.
+// window's end when burning at 1. Unit says what the budget counts:
+// "events", or "slices" for a time-slice objective (see sliceBurnDown).
 type chart struct {
+	Unit          string    `json:"unit"`
 	Start         time.Time `json:"start"`
 	BucketSeconds float64   `json:"bucket_seconds"`
 	Remaining     []float64 `json:"remaining"`
@@ -82,9 +105,10 @@ type chart struct {
 // firing alert tiers; a snapshot with NoData shows "no data yet". A card
 // lists the SLO's corrections in the window (the active ones highlighted,
 // all shaded on the chart), names a calendar SLO's current period and when
-// it resets, and counts a time-slice SLO's good slices. While
-// src fails, the page shows why in a banner and keeps retrying. The
-// page refreshes itself every two seconds, needs no network
+// it resets, and counts a time-slice SLO's good slices, its burn-down
+// drawn in slices (slo.Chart.Slices), the budget it counts. While src
+// fails, the page shows why in a banner and keeps retrying. The page
+// refreshes itself every two seconds (see [WithRefresh]), needs no network
 // beyond the handler (its script and style are embedded), and sets every
 // name as text, never as markup.
 //
@@ -101,7 +125,7 @@ type chart struct {
 // without one. When src fails, "data.json" answers 503 Service Unavailable
 // with the error.
 func DashboardHandler(src slo.Source, opts ...DashboardOption) http.Handler {
-	cfg := dashboardConfig{title: "SLO error budgets"}
+	cfg := dashboardConfig{title: "SLO error budgets", refresh: DefaultDashboardRefresh}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -134,7 +158,7 @@ func DashboardHandler(src slo.Source, opts ...DashboardOption) http.Handler {
 }
 
 func newDashboardData(ctx context.Context, src slo.Source, cfg dashboardConfig) (dashboardData, error) {
-	d := dashboardData{Title: cfg.title, Time: time.Now().UTC(), Actions: cfg.actions, SLOs: []dashboardSLO{}}
+	d := dashboardData{Title: cfg.title, RefreshSeconds: cfg.refresh.Seconds(), Time: time.Now().UTC(), Actions: cfg.actions, SLOs: []dashboardSLO{}}
 	if d.Actions == nil {
 		d.Actions = []DashboardAction{}
 	}
@@ -157,10 +181,14 @@ func newDashboardData(ctx context.Context, src slo.Source, cfg dashboardConfig) 
 		}
 	}
 	for _, c := range charts {
+		history, ok := sliceBurnDown(c.Slices, c.Snapshot)
+		if !ok {
+			history = burnDown(c.History, c.Snapshot.Target)
+		}
 		d.SLOs = append(d.SLOs, dashboardSLO{
 			Snapshot:    NewSnapshot(c.Snapshot),
 			Description: c.Snapshot.Description,
-			History:     burnDown(c.History, c.Snapshot.Target),
+			History:     history,
 		})
 	}
 	sortWorstFirst(d.SLOs)
@@ -209,7 +237,7 @@ func burnDown(history []slo.Bucket, target float64) chart {
 		first-- // start from zero spent
 	}
 	history = history[first:]
-	c := chart{Remaining: make([]float64, len(history)), Ideal: make([]float64, len(history))}
+	c := chart{Unit: "events", Remaining: make([]float64, len(history)), Ideal: make([]float64, len(history))}
 	if len(history) > 0 {
 		c.Start = history[0].Start
 	}

@@ -95,8 +95,9 @@
 // threshold, alert tiers, time to exhaustion and the success ratio against
 // the target. Objectives of a fleet name their service and can be filtered
 // by service and firing severity; one with no data yet says so; while the
-// source cannot be read, a banner says why. It refreshes itself,
-// works offline (script and style are embedded) and sets every name as text,
+// source cannot be read, a banner says why. A time-slice objective's chart
+// counts its budget in slices. It refreshes itself (every two seconds;
+// WithRefresh sets the interval), works offline (script and style are embedded) and sets every name as text,
 // never as markup. WithActions adds buttons, such as the demo's fault
 // injection.
 package slohttp

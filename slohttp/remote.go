@@ -155,6 +155,12 @@ func (s Snapshot) SLOSnapshot() slo.Snapshot {
 	if s.TimeToExhaustionSeconds != nil {
 		out.TimeToExhaustion = seconds(*s.TimeToExhaustionSeconds)
 	}
+	if s.PeriodStart != nil && s.PeriodEnd != nil {
+		out.PeriodStart, out.PeriodEnd = *s.PeriodStart, *s.PeriodEnd
+	}
+	if s.Slices != nil {
+		out.TotalSlices, out.GoodSlices, out.SliceBudget = s.Slices.Total, s.Slices.Good, s.Slices.Budget
+	}
 	for _, c := range s.Corrections {
 		out.Corrections = append(out.Corrections, slo.CorrectionPeriod{
 			Correction: slo.Correction{Start: c.Start, End: c.End, Reason: c.Reason},

@@ -19,8 +19,9 @@ Serve every SLO of every service, read from the series that the rules of
 
 	/      a dashboard: every SLO sorted by remaining budget (worst first),
 	       filters by service and firing severity, each SLO's burn-down over
-	       its window, burn rates per window and firing alert tiers; it
-	       refreshes itself
+	       its window (a time-slice SLO's in slices), burn rates per window
+	       and firing alert tiers; it refreshes itself every -refresh (15s:
+	       the recorded series change once per rule evaluation)
 	/slo   the JSON report of slohttp.SnapshotHandler, one entry per SLO (per
 	       member of a grouped SLO), so "slo gate -url http://ADDR/slo" gates
 	       on the whole fleet
@@ -38,13 +39,19 @@ Examples:
 	slo serve -prometheus http://prometheus:9090
 	slo serve -prometheus http://prometheus:9090 -spec checkout.yaml -spec search.yaml -addr :8080`
 
+// defaultServeRefresh is how often the dashboard of slo serve reads the
+// SLOs again: the series it shows change once per rule evaluation,
+// usually every 15s to 1m.
+const defaultServeRefresh = 15 * time.Second
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "-prometheus URL [-spec FILE]... [-addr ADDR] [-timeout 10s] [-at TIME]", serveHelp, stderr)
+	fs := newFlagSet("serve", "-prometheus URL [-spec FILE]... [-addr ADDR] [-timeout 10s] [-refresh 15s] [-at TIME]", serveHelp, stderr)
 	promURL := fs.String("prometheus", "", "the base URL of the Prometheus server, like http://prometheus:9090")
 	var specs stringList
 	fs.Var(&specs, "spec", "a spec file whose SLOs to show (repeat, or separate with commas); default: every SLO found in Prometheus")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to serve the dashboard and /slo on")
 	timeout := fs.Duration("timeout", promsource.DefaultTimeout, "how long each query to Prometheus may take")
+	refresh := fs.Duration("refresh", defaultServeRefresh, "how often the dashboard reads the SLOs again; about the rules' evaluation interval")
 	at := fs.String("at", "", "show the SLOs as of this instant (RFC 3339, like 2026-01-02T15:04:05Z) instead of now")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -56,6 +63,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usageError(fs, "-prometheus is required")
 	case *timeout <= 0:
 		return usageError(fs, "-timeout %v is not positive", *timeout)
+	case *refresh <= 0:
+		return usageError(fs, "-refresh %v is not positive", *refresh)
 	}
 	opts, code, ok := promOptions(fs, *timeout, *at, specs, exitFail, stderr)
 	if !ok {
@@ -68,7 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	mux := http.NewServeMux()
 	mux.Handle("/slo", slohttp.SnapshotHandler(src))
-	mux.Handle("/", slohttp.DashboardHandler(src, slohttp.WithTitle("SLO error budgets")))
+	mux.Handle("/", slohttp.DashboardHandler(src, slohttp.WithTitle("SLO error budgets"), slohttp.WithRefresh(*refresh)))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "slo serve: %v\n", err)

@@ -116,7 +116,7 @@ func TestServeUsage(t *testing.T) {
 func TestServeInBrowser(t *testing.T) {
 	f := serveFleet()
 	prom := promtest.Start(t, testdeps.Prometheus2, f.Series)
-	base := startServe(t, "-prometheus", prom.URL, "-at", f.At.Format(time.RFC3339))
+	base := startServe(t, "-prometheus", prom.URL, "-at", f.At.Format(time.RFC3339), "-refresh", "1s")
 
 	code, report := getReport(t, base)
 	if code != http.StatusOK {

@@ -1,16 +1,17 @@
-// The SLO dashboard: fetches data.json (relative to the page) every few
-// seconds and draws one card per objective, in the server's order (the
-// worst budget first); the members of a family (entries with labels) are
-// cards grouped under the family's name (and service). Entries of a fleet
-// name their service, and the page filters them by service and by the
-// severity of their firing tiers. While data.json fails, a banner says why
-// and the page keeps retrying. A card lists its corrections in the window
-// (shaded on its chart), names a calendar objective's period and counts a
-// time-slice objective's slices. Every string from the server is set with
+// The SLO dashboard: fetches data.json (relative to the page) every
+// refresh_seconds it names (2 s until it is read) and draws one card per
+// objective, in the server's order (the worst budget first); the members
+// of a family (entries with labels) are cards grouped under the family's
+// name (and service). Entries of a fleet name their service, and the page
+// filters them by service and by the severity of their firing tiers. While
+// data.json fails, a banner says why and the page keeps retrying. A card
+// lists its corrections in the window (shaded on its chart), names a
+// calendar objective's period and counts a time-slice objective's slices,
+// its chart drawn in slices. Every string from the server is set with
 // textContent, never parsed as HTML.
 "use strict";
 
-const REFRESH_MS = 2000;
+let refreshMs = 2000; // how long to wait between reads: the data's refresh_seconds once read
 const cards = new Map(); // card key -> card element
 const groups = new Map(); // group key -> group element
 let lastData = null; // the last data drawn, redrawn when a filter changes
@@ -267,6 +268,8 @@ function render(card, slo) {
   card.querySelector("svg.chart").style.display = charted ? "" : "none";
   card.querySelector(".legend").hidden = !charted;
   drawChart(card, slo.history);
+  // A time-slice objective's chart counts its budget in slices.
+  card.querySelector(".legend .what").textContent = slo.history.unit === "slices" ? "remaining, in slices" : "remaining";
   drawCorrections(card, slo);
   const span = slo.history.remaining.length * slo.history.bucket_seconds;
   card.querySelector(".window").textContent = slo.period_start ? periodText(slo)
@@ -352,9 +355,10 @@ async function refresh() {
     setBanner("");
   } catch (err) {
     setStatus("update failed (retrying)");
-    setBanner("The SLOs cannot be read: " + err.message + ". Retrying every " + REFRESH_MS / 1000 + " s; the page recovers by itself.");
+    setBanner("The SLOs cannot be read: " + err.message + ". Retrying every " + refreshMs / 1000 + " s; the page recovers by itself.");
     return;
   }
+  if (data.refresh_seconds > 0) refreshMs = data.refresh_seconds * 1000;
   if (data.title) {
     document.getElementById("title").textContent = data.title;
     document.title = data.title;
@@ -433,5 +437,9 @@ for (const id of ["service-filter", "severity-filter"]) {
     if (lastData) draw(lastData);
   });
 }
-refresh();
-setInterval(refresh, REFRESH_MS);
+// poll reads the data, then again after the interval the data asks for.
+async function poll() {
+  await refresh();
+  setTimeout(poll, refreshMs);
+}
+poll();

@@ -150,7 +150,7 @@ func (f *Fleet) Charts(ctx context.Context) ([]slo.Chart, error) {
 	}
 	out := make([]slo.Chart, len(sums))
 	for i, t := range sums {
-		out[i] = slo.Chart{Snapshot: t.Snapshot(), History: t.History()}
+		out[i] = t.Chart()
 	}
 	return out, nil
 }
