@@ -194,10 +194,12 @@ func (f *Fleet) Budget(labels map[string]string, target float64, total, bad floa
 }
 
 // Blocks adds what the exact method records besides the grid for a long
-// window: the block series name (slo:sli_errors:increase15m, say) every
-// block and its partial sum (name_partial) every grid step, over the two
-// hours up to At, for errors and total, holding bad and total events. They
-// count the grid's events again: a reader of the grid must leave them out.
+// window, for grid steps of total events of which bad failed: the block
+// series name (slo:sli_errors:increase15m, say) every 15 minutes, holding
+// the three grid steps up to it, and its partial sum (name_partial) every
+// grid step, holding the steps since the last block, over the two hours up
+// to At, for errors and total. They count the grid's events again: a
+// reader must take one or the other.
 func (f *Fleet) Blocks(labels map[string]string, block string, total, bad float64) {
 	for _, c := range []struct {
 		name string
@@ -206,7 +208,7 @@ func (f *Fleet) Blocks(labels map[string]string, block string, total, bad float6
 		blocks := Series{Name: c.name, Labels: labels}
 		partial := Series{Name: c.name + "_partial", Labels: labels}
 		for at := f.At.Add(-2 * time.Hour); !at.After(f.At); at = at.Add(5 * time.Minute) {
-			partial.Samples = append(partial.Samples, Sample{At: at, Value: c.v})
+			partial.Samples = append(partial.Samples, Sample{At: at, Value: float64(at.Minute()%15/5) * c.v})
 			if at.Minute()%15 == 0 {
 				blocks.Samples = append(blocks.Samples, Sample{At: at, Value: 3 * c.v})
 			}
