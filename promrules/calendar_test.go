@@ -456,3 +456,21 @@ func TestCalendarBlockMissedAtItsFirstEvaluationIsLost(t *testing.T) {
 	}
 	passRules(t, mustGenerate(t, []spec.SLO{s}, Options{}).Rules, tests)
 }
+
+func TestCalendarBlockDividesAnHourAndReadsTheFewestSamples(t *testing.T) {
+	for _, c := range []struct {
+		grid, longest, want time.Duration
+	}{
+		{5 * time.Minute, 7 * day, time.Hour},
+		{5 * time.Minute, 31 * day, time.Hour},
+		{5 * time.Minute, 92 * day, time.Hour},
+		{time.Minute, 7 * day, 20 * time.Minute},
+		{time.Minute, 31 * day, 30 * time.Minute},
+		{time.Minute, 92 * day, time.Hour},
+		{15 * time.Minute, 31 * day, time.Hour},
+	} {
+		if got := calendarBlock(c.grid, c.longest); got != c.want {
+			t.Errorf("the block of %s on a %s grid is %s; want %s", promDuration(c.longest), promDuration(c.grid), promDuration(got), promDuration(c.want))
+		}
+	}
+}

@@ -13,6 +13,11 @@
 //	slo:sli_errors:increase<G>, slo:sli_total:increase<G>
 //	                                   the events of the window, and its burn-down
 //	                                   (the exact method records them)
+//	slo:sli_errors:increase<B>, ..._partial (and total)
+//	                                   the events of the window, from the exact
+//	                                   method's blocks where it records them
+//	slo:sli_errors:increase_period, slo:sli_total:increase_period
+//	                                   the events of a calendar SLO's period
 //	ALERTS{alertstate="firing"}        the firing alert tiers
 //
 // Every query covers every SLO: one instant query per metric (the

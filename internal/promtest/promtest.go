@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/internal/testdeps"
 )
 
@@ -68,7 +69,8 @@ func Start(t testing.TB, e testdeps.Engine, series []Series) *Server {
 		if err := writeOpenMetrics(om, series); err != nil {
 			t.Fatal(err)
 		}
-		out, err := exec.Command(e.Promtool(t), "tsdb", "create-blocks-from", "openmetrics", om, s.dataDir).CombinedOutput()
+		// Blocks of up to a month keep a long window's series in a few.
+		out, err := exec.Command(e.Promtool(t), "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=744h", om, s.dataDir).CombinedOutput()
 		if err != nil {
 			t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, out)
 		}
@@ -214,6 +216,33 @@ func (f *Fleet) Blocks(labels map[string]string, block string, total, bad float6
 			}
 		}
 		f.Series = append(f.Series, blocks, partial)
+	}
+}
+
+// Window adds what the exact method's rules record for a long window up to
+// At, for grid steps of total events of which bad failed: the 5m grid
+// cells over the window, the blocks (slo:sli_errors:increase<block>) and
+// the partial sums (name_partial) of the steps since the last block, for
+// errors and total.
+func (f *Fleet) Window(labels map[string]string, window, block time.Duration, total, bad float64) {
+	const grid = 5 * time.Minute
+	name := series.FormatDuration(block)
+	for _, c := range []struct {
+		prefix string
+		v      float64
+	}{{"slo:sli_errors:increase", bad}, {"slo:sli_total:increase", total}} {
+		cells := Series{Name: c.prefix + "5m", Labels: labels}
+		blocks := Series{Name: c.prefix + name, Labels: labels}
+		partial := Series{Name: c.prefix + name + "_partial", Labels: labels}
+		for at := f.At.Add(-window); !at.After(f.At); at = at.Add(grid) {
+			cells.Samples = append(cells.Samples, Sample{At: at, Value: c.v})
+			phase := at.Sub(f.At.Add(-window)) % block
+			partial.Samples = append(partial.Samples, Sample{At: at, Value: float64(phase/grid) * c.v})
+			if phase == 0 {
+				blocks.Samples = append(blocks.Samples, Sample{At: at, Value: float64(block/grid) * c.v})
+			}
+		}
+		f.Series = append(f.Series, cells, blocks, partial)
 	}
 }
 
