@@ -39,8 +39,9 @@ func partialMetric(metric string) string { return metric + "_partial" }
 // grid series (errors or events), cell: the block sums and the partial
 // block, named after block.
 //
-// Blocks are aligned to absolute time, whatever offset the group runs at:
-// the phase of a grid instant is time() modulo the block b, and one grid
+// Blocks are aligned to absolute time (a calendar SLO's to its zone's
+// midnight, see blockPhase), whatever offset the group runs at: the phase
+// of a grid instant is time() modulo the block b, and one grid
 // instant of each [k*b, (k+1)*b) has a phase under one cell. That instant
 // records the sum of the last b of cells, its own included (a range of b
 // less half a cell holds them exactly once, on Prometheus 2 and 3); the
@@ -49,11 +50,16 @@ func partialMetric(metric string) string { return metric + "_partial" }
 func (p *plan) blockRules(b *builder, cell, block string) []rule {
 	g, bl := p.grid, p.block
 	secs := func(d time.Duration) string { return spec.FormatFloat(d.Seconds()) }
-	phase := "vector(time() % " + secs(bl) + ")"
+	phase := p.blockPhase()
 	sumOver := func(d time.Duration) string {
 		return fmt.Sprintf("sum_over_time(%s[%s])", p.series(cell), promRange(d-g/2))
 	}
 	whole := fmt.Sprintf("%s and on() (%s < %s)", sumOver(bl), phase, secs(g))
+	if !p.obj.Calendar.IsZero() {
+		// A calendar SLO's block is labelled with the period holding
+		// its middle (see calendarRules).
+		whole = fmt.Sprintf("(%s) * on() group_left(%s) count_values(%q, %s)", whole, periodLabel, periodLabel, p.periodIDBack(bl/2))
+	}
 	var parts []string
 	for k := time.Duration(1); k*g < bl; k++ {
 		parts = append(parts, fmt.Sprintf("%s and on() (%s >= %s < %s)", sumOver(k*g), phase, secs(k*g), secs((k+1)*g)))

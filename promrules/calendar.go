@@ -2,6 +2,7 @@ package promrules
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
@@ -73,25 +74,30 @@ func fixedOffset(loc *time.Location) (int, bool) {
 	return offset, true
 }
 
-// localTime is, for PromQL's time functions, the middle of the grid cell
-// that ends at the evaluation time, in the calendar's zone: a cell counts
-// for the period holding its middle. With evaluations on the grid, which
-// divides 15 minutes, every cell lies in one period; otherwise a cell
-// across a period start counts for the period holding most of it.
-func (p *plan) localTime() string {
+// localTime is, for PromQL's time functions, the instant back before the
+// evaluation time, in the calendar's zone. For the period in force, back is
+// half a grid cell: the middle of the cell that ends at the evaluation
+// time, so a cell counts for the period holding its middle. With
+// evaluations on the grid, which divides 15 minutes, every cell lies in
+// one period; otherwise a cell across a period start counts for the period
+// holding most of it. For a block, back is half a block: its middle.
+func (p *plan) localTime(back time.Duration) string {
 	offset, _ := fixedOffset(p.obj.Calendar.Location)
-	shift := float64(offset) - p.grid.Seconds()/2
+	shift := float64(offset) - back.Seconds()
 	if shift < 0 {
 		return fmt.Sprintf("vector(time() - %s)", spec.FormatFloat(-shift))
 	}
 	return fmt.Sprintf("vector(time() + %s)", spec.FormatFloat(shift))
 }
 
-// periodID is a number that names the period holding the evaluation time:
+// periodID is a number that names the period in force (see localTime):
 // months since year 0 for a month, quarters for a quarter, ISO weeks since
 // the Monday 1970-01-05 for a week.
-func (p *plan) periodID() string {
-	u := p.localTime()
+func (p *plan) periodID() string { return p.periodIDBack(p.grid / 2) }
+
+// periodIDBack is periodID of the instant back before the evaluation time.
+func (p *plan) periodIDBack(back time.Duration) string {
+	u := p.localTime(back)
 	switch p.obj.Calendar.Period {
 	case slo.Week:
 		const monday = 4 * 24 * 3600 // 1970-01-01 was a Thursday
@@ -102,12 +108,48 @@ func (p *plan) periodID() string {
 	return fmt.Sprintf("year(%s) * 4 + floor((month(%s) - 1) / 3)", u, u)
 }
 
+// calendarBlock is the block of a calendar SLO: the whole number of grid
+// cells dividing an hour that makes one evaluation read the fewest samples
+// (a block per block of the longest period, the cells of the block
+// recorded, and the partial sums' cells: 1 + 2 + ... + k-1 for blocks of
+// k cells). An hour divides every period, so with blocks aligned to the
+// zone's midnight no block straddles a period start; and a block lost to a
+// missed evaluation (see calendarRules) is at most an hour of events.
+// Blocks of 1h for the 5m grid.
+func calendarBlock(grid, longest time.Duration) time.Duration {
+	best, cost := grid, -1
+	for k := 2; time.Duration(k)*grid <= time.Hour; k++ {
+		b := time.Duration(k) * grid
+		if time.Hour%b != 0 {
+			continue
+		}
+		if c := int(longest/b) + k + k*(k-1)/2; cost < 0 || c < cost {
+			best, cost = b, c
+		}
+	}
+	return best
+}
+
+// blockPhase is the phase of the evaluation time in its block: time()
+// modulo the block, shifted by the calendar zone's UTC offset so that
+// blocks start at the zone's midnight (the offset is taken modulo the
+// block, so the shifted time stays positive).
+func (p *plan) blockPhase() string {
+	offset, _ := fixedOffset(p.obj.Calendar.Location)
+	bl := p.block.Seconds()
+	t := "time()"
+	if shift := math.Mod(math.Mod(float64(offset), bl)+bl, bl); shift != 0 {
+		t = "(time() + " + spec.FormatFloat(shift) + ")"
+	}
+	return "vector(" + t + " % " + spec.FormatFloat(bl) + ")"
+}
+
 // windowSeconds is the rule of slo:window:seconds: the rolling window, or
 // the length of the current calendar period (a quarter is 90 to 92 days),
 // the one whose sums the window's ratio holds (see localTime).
 func (p *plan) windowSeconds() string {
 	const daySecs = 24 * 3600
-	u := p.localTime()
+	u := p.localTime(p.grid / 2)
 	switch p.obj.Calendar.Period {
 	case "":
 		return "vector(" + spec.FormatFloat(p.obj.Window.Seconds()) + ")"
@@ -144,45 +186,53 @@ func (p *plan) windowName() string {
 }
 
 // calendarRules are the rules of a calendar SLO's window, in the window
-// group after the grid's two cells: the cells again, labelled with the
-// number of their period, the period's sums, the period's number and its
-// error ratio.
+// group after the grid's two cells: period-aligned blocks of the cells
+// (see blockRules), the period's sums, the period's number and its error
+// ratio.
 //
-// The sums are a function of the recorded cells alone, never of their own
-// past values: each sums, per period label, the labelled cells of the
-// longest period (and a cell more), and keeps the period of the evaluation
-// time. So a pause of the evaluations (a Prometheus restart) loses only the
-// cells not evaluated, as for a rolling window, and a backfill that
-// evaluates each rule over history once gets the same sums as live
-// evaluation. The range reaches past the period's start whether ranges
-// include their start (Prometheus 2) or not (Prometheus 3): the period
-// label, not the range, picks the cells.
+// Blocks start at the zone's midnight and divide an hour (see
+// calendarBlock), so no block straddles a period start. Each block is
+// recorded once, at its end (the first evaluation of the next block),
+// labelled with the number of the period holding its middle; the partial
+// sum holds the cells since. The period's sums add, per period label, the
+// blocks of the longest period (less half a block), keeping the period in
+// force (see localTime), and the partial sum: a block of this period for
+// every whole block since the period start, then the cells since the last
+// one. At a period start the partial sum is 0 and the block just recorded
+// belongs to the period before, which is still in force for the one cell
+// that ends there; a cell later the sums hold the new period's first cell
+// alone: the budget resets exactly.
+//
+// The sums are a function of the recorded cells and blocks alone, never of
+// their own past values: a pause of the evaluations (a Prometheus restart)
+// loses the cells not evaluated, as for a rolling window, and a backfill
+// that evaluates each rule over history once gets the same sums as live
+// evaluation. A block whose first evaluation is missed is lost with its
+// cells, as with the rolling window's blocks: the sums then lack up to a
+// block of events until the period ends.
 func (p *plan) calendarRules(b *builder) []rule {
-	g := p.grid
+	g, bl := p.grid, p.block
 	period := fmt.Sprintf("count_values(%q, %s)", periodLabel, p.periodID())
-	labelled := func(cell string) string {
-		return fmt.Sprintf("%s * on() group_left(%s) %s", p.series(cell), periodLabel, period)
-	}
 	// Longest has a day to spare for daylight saving, which the rules
-	// refuse.
-	rng := promRange(p.obj.Calendar.Longest() - 24*time.Hour + g)
-	sum := func(cell string) string {
-		return p.agg("sum", fmt.Sprintf("sum_over_time(%s[%s]) and on(%s) %s", p.series(periodCell(cell)), rng, periodLabel, period))
+	// refuse. The range holds the blocks recorded since the longest
+	// period's first block ended, whether ranges include their start
+	// (Prometheus 2) or not (Prometheus 3): the period label, not the
+	// range, picks the blocks.
+	rng := promRange(p.obj.Calendar.Longest() - 24*time.Hour - bl/2)
+	sum := func(block string) string {
+		return p.agg("sum", fmt.Sprintf("(sum_over_time(%s[%s]) and on(%s) %s) or %s",
+			p.series(block), rng, periodLabel, period, p.series(partialMetric(block))))
 	}
 	errs, total := p.agg("sum", p.series(metricErrorsPeriod)), p.agg("sum", p.series(metricTotalPeriod))
-	return []rule{
-		b.record(periodCell(errorsMetric(g)), labelled(errorsMetric(g))),
-		b.record(periodCell(totalMetric(g)), labelled(totalMetric(g))),
-		b.record(metricErrorsPeriod, sum(errorsMetric(g))),
-		b.record(metricTotalPeriod, sum(totalMetric(g))),
+	rules := p.blockRules(b, errorsMetric(g), errorsMetric(bl))
+	rules = append(rules, p.blockRules(b, totalMetric(g), totalMetric(bl))...)
+	return append(rules,
+		b.record(metricErrorsPeriod, sum(errorsMetric(bl))),
+		b.record(metricTotalPeriod, sum(totalMetric(bl))),
 		b.record(metricPeriodID, p.periodID()),
 		b.record(metricRatioWindow, p.orZero(fmt.Sprintf("(%s / (%s > 0))", errs, total), total)),
-	}
+	)
 }
-
-// periodCell names the grid cells of metric labelled with their calendar
-// period: slo:sli_errors:increase5m_period.
-func periodCell(metric string) string { return metric + "_period" }
 
 // windowSecondsAt is what slo:window:seconds records at the test time at
 // (since the Unix epoch): the rolling window, or the length of the period

@@ -321,10 +321,15 @@ func TestCalendarMonthBoundaryAccuracy(t *testing.T) {
 	for _, period := range []slo.Period{slo.Week, slo.Month, slo.Quarter} {
 		c := slo.Calendar{Period: period}
 		samples := longWindowSamples(t, calendarSLO(s, c), Options{}).samples
-		// The ranges, and four instant reads: the two cells the period
-		// labels, and what the window's ratio divides.
-		if want := 2*int((c.Longest()-24*time.Hour)/calendarGrid+1) + 4; samples != want {
-			t.Errorf("a %s's rules read %d samples per evaluation; want %d, its longest period's cells and one more, twice, and four instant reads", period, samples, want)
+		// Of errors and of events: the blocks of the longest period, the
+		// cells of the block recorded, the partial sums' cells (1 + 2 +
+		// ... + k-1 for blocks of k cells) and the partial sum; and two
+		// instant reads, what the window's ratio divides.
+		longest := c.Longest() - 24*time.Hour
+		block := calendarBlock(calendarGrid, longest)
+		k := int(block / calendarGrid)
+		if want := 2*(int(longest/block)+k+k*(k-1)/2+1) + 2; samples != want {
+			t.Errorf("a %s's rules read %d samples per evaluation; want %d, its longest period's %s blocks, a block's cells, the partial sums' cells and the partial sum, twice, and two instant reads", period, samples, want, promDuration(block))
 		}
 		costs = append(costs, fmt.Sprintf("%d for a %s", samples, period))
 	}
@@ -405,4 +410,67 @@ func TestCalendarSumsSurviveEvaluationGaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	passRules(t, mustGenerate(t, []spec.SLO{s}, Options{}).Rules, tests)
+}
+
+// TestCalendarBlockMissedAtItsFirstEvaluationIsLost evaluates a monthly
+// SLO's rules every 25 minutes, so that most hourly blocks miss the
+// evaluation that records them (the first one of the next block): the
+// period's sums hold the blocks recorded and the cells since the last one,
+// and lose the cells of the blocks not recorded, though they were
+// evaluated.
+func TestCalendarBlockMissedAtItsFirstEvaluationIsLost(t *testing.T) {
+	s := spec.SLO{
+		Service:   "gaps",
+		Objective: slo.Objective{Name: "calendar", Target: 0.99, Calendar: slo.Calendar{Period: slo.Month}, Tiers: []slo.AlertTier{}},
+		SLI: spec.SLI{
+			ErrorQuery: `sum(rate(requests_total{code="500"}[{{.window}}]))`,
+			TotalQuery: `sum(rate(requests_total[{{.window}}]))`,
+		},
+	}
+	if b := calendarBlock(calendarGrid, 31*day); b != time.Hour {
+		t.Fatalf("a month's block is %s; this test wants 1h", promDuration(b))
+	}
+	// 60 events a minute, 3 of them errors: a cell holds 300 events and 15
+	// errors. Cells are evaluated at 25m, 50m, ..., 5h; the blocks ending
+	// at 1h, 2h, 3h and 4h are never recorded, the one ending at 5h holds
+	// the cells of 4h10m, 4h35m and 5h.
+	group := testGroup{Name: "missed blocks", Interval: "1m", InputSeries: []inputSeries{
+		{Series: `requests_total{code="200"}`, Values: "0+57x400"},
+		{Series: `requests_total{code="500"}`, Values: "0+3x400"},
+	}}
+	for _, c := range []struct {
+		metric string
+		at     string
+		want   float64
+	}{
+		{metricTotalPeriod, "4h35m", 2 * 300}, // the partial sum: 4h10m and 4h35m
+		{metricTotalPeriod, "5h", 3 * 300},    // the block ending at 5h
+		{metricErrorsPeriod, "5h", 3 * 15},
+		{metricTotalPeriod, "6h15m", 4 * 300}, // and the partial sum, 6h15m: the block ending at 6h is lost
+	} {
+		group.ExprTests = append(group.ExprTests, exprTest{Expr: "sum(" + c.metric + ")", EvalTime: c.at, ExpSamples: []expSample{{Labels: "{}", Value: c.want}}})
+	}
+	tests, err := yaml.Marshal(testFile{RuleFiles: []string{"rules.yml"}, EvaluationInterval: "25m", Tests: []testGroup{group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	passRules(t, mustGenerate(t, []spec.SLO{s}, Options{}).Rules, tests)
+}
+
+func TestCalendarBlockDividesAnHourAndReadsTheFewestSamples(t *testing.T) {
+	for _, c := range []struct {
+		grid, longest, want time.Duration
+	}{
+		{5 * time.Minute, 7 * day, time.Hour},
+		{5 * time.Minute, 31 * day, time.Hour},
+		{5 * time.Minute, 92 * day, time.Hour},
+		{time.Minute, 7 * day, 20 * time.Minute},
+		{time.Minute, 31 * day, 30 * time.Minute},
+		{time.Minute, 92 * day, time.Hour},
+		{15 * time.Minute, 31 * day, time.Hour},
+	} {
+		if got := calendarBlock(c.grid, c.longest); got != c.want {
+			t.Errorf("the block of %s on a %s grid is %s; want %s", promDuration(c.longest), promDuration(c.grid), promDuration(got), promDuration(c.want))
+		}
+	}
 }

@@ -156,6 +156,8 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 	// A calendar period and time slices have windows of their own.
 	if p.method == MethodExact && p.obj.Calendar.IsZero() && !p.obj.Slices.Enabled() {
 		p.block = blockOf(o.Window, p.grid, p.gridSteps)
+	} else if !p.obj.Calendar.IsZero() {
+		p.block = calendarBlock(p.grid, o.Calendar.Longest()-24*time.Hour)
 	}
 	if p.gridded() && time.Duration(p.gridSteps)*p.grid != o.Window {
 		warnings = append(warnings, fmt.Sprintf("the window %s is not a multiple of the grid %s: the long window covers %s",

@@ -13,6 +13,11 @@
 //	slo:sli_errors:increase<G>, slo:sli_total:increase<G>
 //	                                   the events of the window, and its burn-down
 //	                                   (the exact method records them)
+//	slo:sli_errors:increase<B>, ..._partial (and total)
+//	                                   the events of the window, from the exact
+//	                                   method's blocks where it records them
+//	slo:sli_errors:increase_period, slo:sli_total:increase_period
+//	                                   the events of a calendar SLO's period
 //	ALERTS{alertstate="firing"}        the firing alert tiers
 //	slo:sli_slice_error:ratio<S>       a time-slice SLO's slices of width S: their
 //	                                   counts, and its burn-down in slices
@@ -71,6 +76,10 @@ const (
 	prefixRatio     = "slo:sli_error:ratio_rate"
 	prefixErrors    = "slo:sli_errors:increase"
 	prefixTotal     = "slo:sli_total:increase"
+	metricPeriodID  = "slo:calendar_period:id"
+	// The events of a calendar SLO's period so far.
+	metricErrorsPeriod = "slo:sli_errors:increase_period"
+	metricTotalPeriod  = "slo:sli_total:increase_period"
 )
 
 // DefaultTimeout bounds each query when Options.Timeout is zero.
@@ -162,6 +171,9 @@ type objective struct {
 	service  string
 	budget   float64
 	fromSpec bool
+	// calendar is set for an SLO whose window is a calendar period: its
+	// spec says so, or its rules record the period's number.
+	calendar bool
 	members  map[string]*member
 }
 
@@ -173,11 +185,25 @@ type member struct {
 	burnRate      *float64
 	ratios        map[time.Duration]float64
 	total, errors *float64
-	firing        []map[string]string // the labels of its firing alerts
+	events        [eventSources]counts // the events of the window, by where they were read
+	firing        []map[string]string  // the labels of its firing alerts
 	errBuckets    map[int64]float64
 	totalBuckets  map[int64]float64
 	sliceBuckets  map[int64]float64 // a time-slice objective's spent per chart bucket
 }
+
+// An eventSource is where the events of an SLO's window are read from.
+type eventSource int
+
+const (
+	fromGrid   eventSource = iota // the grid's cells over the window
+	fromBlocks                    // the exact method's blocks and partial block
+	fromPeriod                    // a calendar period's sums, which its rules record
+	eventSources
+)
+
+// counts are the events of a window: its errors and its total.
+type counts struct{ errors, total *float64 }
 
 // state is one reading of the server: the objectives with their members.
 type state struct {
@@ -308,11 +334,16 @@ const partialSuffix = "_partial"
 // Prometheus 3 does not, and a sample belongs to one window, one bucket, on
 // both.
 func sumOverTime(names []string, rng time.Duration) string {
+	return fmt.Sprintf("sum_over_time(%s[%s])", nameSelector(names), model.Duration(rng-time.Millisecond))
+}
+
+// nameSelector selects the series named names.
+func nameSelector(names []string) string {
 	quoted := make([]string, len(names))
 	for i, n := range names {
 		quoted[i] = regexpQuote(n)
 	}
-	return fmt.Sprintf("sum_over_time({__name__=~%s}[%s])", strconv.Quote(strings.Join(quoted, "|")), model.Duration(rng-time.Millisecond))
+	return fmt.Sprintf("{__name__=~%s}", strconv.Quote(strings.Join(quoted, "|")))
 }
 
 // regexpQuote escapes the regular expression metacharacters of a metric
@@ -344,9 +375,9 @@ func (s *Source) read(ctx context.Context) (*state, error) {
 		instant(&remaining, metricRemaining),
 		instant(&burn, metricBurnRate),
 		instant(&ratios, fmt.Sprintf("{__name__=~%s}", strconv.Quote(regexpQuote(prefixRatio)+".+"))),
-		instant(&meta, fmt.Sprintf("{__name__=~%s}", strconv.Quote(strings.Join([]string{regexpQuote(metricObjective), regexpQuote(metricBudget), regexpQuote(metricWindow)}, "|")))),
+		instant(&meta, fmt.Sprintf("{__name__=~%s}", strconv.Quote(strings.Join([]string{regexpQuote(metricObjective), regexpQuote(metricBudget), regexpQuote(metricWindow), regexpQuote(metricPeriodID)}, "|")))),
 		instant(&alerts, `ALERTS{alertstate="firing",slo!="",long_window!="",short_window!=""}`),
-		instant(&increases, fmt.Sprintf("count by (__name__) ({__name__=~%s})", strconv.Quote(regexpQuote(prefixErrors)+".+|"+regexpQuote(prefixTotal)+".+"))),
+		instant(&increases, fmt.Sprintf("count by (__name__, slo, service) ({__name__=~%s})", strconv.Quote(regexpQuote(prefixErrors)+".+|"+regexpQuote(prefixTotal)+".+"))),
 	)
 	if err != nil {
 		return nil, err
@@ -385,43 +416,7 @@ func (s *Source) read(ctx context.Context) (*state, error) {
 		idx.eachMember(a, func(m *member) { m.firing = append(m.firing, a.labels) })
 	}
 
-	// The events of each window: two queries per distinct window.
-	var windows []time.Duration
-	for _, o := range st.objs {
-		if len(o.members) > 0 && !slices.Contains(windows, o.obj.Window) {
-			windows = append(windows, o.obj.Window)
-		}
-	}
-	var jobs []func(context.Context) error
-	var mu sync.Mutex
-	for _, w := range windows {
-		for _, prefix := range []string{prefixErrors, prefixTotal} {
-			if st.cells[prefix] == nil {
-				continue
-			}
-			jobs = append(jobs, func(ctx context.Context) error {
-				res, err := s.instant(ctx, sumOverTime(st.cells[prefix], w), st.at)
-				if err != nil {
-					return err
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, smp := range res {
-					m := idx.member(smp.labels, false)
-					if m == nil || m.obj.obj.Window != w {
-						continue
-					}
-					if prefix == prefixErrors {
-						m.member.errors = ptr(smp.value)
-					} else {
-						m.member.total = ptr(smp.value)
-					}
-				}
-				return nil
-			})
-		}
-	}
-	if err := parallel(ctx, jobs...); err != nil {
+	if err := s.readEvents(ctx, st, idx, increases); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -435,6 +430,7 @@ func (s *Source) objectives(meta []sample) []*objective {
 	type metaSeries struct {
 		labels                    map[string]string
 		target, budget, windowSec *float64
+		calendar                  bool
 	}
 	byKey := map[string]*metaSeries{}
 	for _, smp := range meta {
@@ -454,6 +450,8 @@ func (s *Source) objectives(meta []sample) []*objective {
 			f.budget = ptr(smp.value)
 		case metricWindow:
 			f.windowSec = ptr(smp.value)
+		case metricPeriodID:
+			f.calendar = true
 		}
 	}
 	if s.specs != nil {
@@ -461,6 +459,7 @@ func (s *Source) objectives(meta []sample) []*objective {
 		for i, sp := range s.specs {
 			o := *sp
 			o.members = map[string]*member{}
+			o.calendar = !o.obj.Calendar.IsZero()
 			if f := byKey[labelKey(o.base)]; f != nil && f.budget != nil && *f.budget > 0 {
 				o.budget = *f.budget
 			}
@@ -481,7 +480,7 @@ func (s *Source) objectives(meta []sample) []*objective {
 		if f.budget != nil && *f.budget > 0 {
 			budget = *f.budget
 		}
-		objs = append(objs, &objective{base: f.labels, obj: o, service: f.labels["service"], budget: budget, members: map[string]*member{}})
+		objs = append(objs, &objective{base: f.labels, obj: o, service: f.labels["service"], budget: budget, calendar: f.calendar, members: map[string]*member{}})
 	}
 	return objs
 }

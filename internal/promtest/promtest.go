@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/internal/testdeps"
 )
 
@@ -68,7 +69,8 @@ func Start(t testing.TB, e testdeps.Engine, series []Series) *Server {
 		if err := writeOpenMetrics(om, series); err != nil {
 			t.Fatal(err)
 		}
-		out, err := exec.Command(e.Promtool(t), "tsdb", "create-blocks-from", "openmetrics", om, s.dataDir).CombinedOutput()
+		// Blocks of up to a month keep a long window's series in a few.
+		out, err := exec.Command(e.Promtool(t), "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=744h", om, s.dataDir).CombinedOutput()
 		if err != nil {
 			t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, out)
 		}
@@ -194,10 +196,12 @@ func (f *Fleet) Budget(labels map[string]string, target float64, total, bad floa
 }
 
 // Blocks adds what the exact method records besides the grid for a long
-// window: the block series name (slo:sli_errors:increase15m, say) every
-// block and its partial sum (name_partial) every grid step, over the two
-// hours up to At, for errors and total, holding bad and total events. They
-// count the grid's events again: a reader of the grid must leave them out.
+// window, for grid steps of total events of which bad failed: the block
+// series name (slo:sli_errors:increase15m, say) every 15 minutes, holding
+// the three grid steps up to it, and its partial sum (name_partial) every
+// grid step, holding the steps since the last block, over the two hours up
+// to At, for errors and total. They count the grid's events again: a
+// reader must take one or the other.
 func (f *Fleet) Blocks(labels map[string]string, block string, total, bad float64) {
 	for _, c := range []struct {
 		name string
@@ -206,12 +210,39 @@ func (f *Fleet) Blocks(labels map[string]string, block string, total, bad float6
 		blocks := Series{Name: c.name, Labels: labels}
 		partial := Series{Name: c.name + "_partial", Labels: labels}
 		for at := f.At.Add(-2 * time.Hour); !at.After(f.At); at = at.Add(5 * time.Minute) {
-			partial.Samples = append(partial.Samples, Sample{At: at, Value: c.v})
+			partial.Samples = append(partial.Samples, Sample{At: at, Value: float64(at.Minute()%15/5) * c.v})
 			if at.Minute()%15 == 0 {
 				blocks.Samples = append(blocks.Samples, Sample{At: at, Value: 3 * c.v})
 			}
 		}
 		f.Series = append(f.Series, blocks, partial)
+	}
+}
+
+// Window adds what the exact method's rules record for a long window up to
+// At, for grid steps of total events of which bad failed: the 5m grid
+// cells over the window, the blocks (slo:sli_errors:increase<block>) and
+// the partial sums (name_partial) of the steps since the last block, for
+// errors and total.
+func (f *Fleet) Window(labels map[string]string, window, block time.Duration, total, bad float64) {
+	const grid = 5 * time.Minute
+	name := series.FormatDuration(block)
+	for _, c := range []struct {
+		prefix string
+		v      float64
+	}{{"slo:sli_errors:increase", bad}, {"slo:sli_total:increase", total}} {
+		cells := Series{Name: c.prefix + "5m", Labels: labels}
+		blocks := Series{Name: c.prefix + name, Labels: labels}
+		partial := Series{Name: c.prefix + name + "_partial", Labels: labels}
+		for at := f.At.Add(-window); !at.After(f.At); at = at.Add(grid) {
+			cells.Samples = append(cells.Samples, Sample{At: at, Value: c.v})
+			phase := at.Sub(f.At.Add(-window)) % block
+			partial.Samples = append(partial.Samples, Sample{At: at, Value: float64(phase/grid) * c.v})
+			if phase == 0 {
+				blocks.Samples = append(blocks.Samples, Sample{At: at, Value: float64(block/grid) * c.v})
+			}
+		}
+		f.Series = append(f.Series, cells, blocks, partial)
 	}
 }
 
