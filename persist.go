@@ -187,6 +187,7 @@ func (t *Tracker) saveExtras(st *State, now int64) {
 	since := time.Unix(0, now).Add(-t.rings[len(t.rings)-1].window)
 	for _, c := range t.runtime {
 		if c.End.After(since) {
+			c.Start, c.End = c.Start.UTC(), c.End.UTC()
 			st.Corrections = append(st.Corrections, c)
 		}
 	}
