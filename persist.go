@@ -119,21 +119,22 @@ func (ss *SliceState) check(add func(field, format string, args ...any)) {
 		return
 	}
 	for i, s := range ss.Spent {
-		field := fmt.Sprintf("Slices.Spent[%d]", i)
+		field := func() string { return fmt.Sprintf("Slices.Spent[%d]", i) } // only on a problem
 		switch {
-		case !onGrid(field, s.Start):
+		case s.Start.Before(minNano) || s.Start.After(maxNano) || s.Start.UnixNano()%int64(ss.Width) != 0:
+			onGrid(field(), s.Start)
 			return
 		case !s.Start.Before(ss.Open.Start):
-			add(field, "%s is not before the open slice %s", s.Start.Format(time.RFC3339Nano), ss.Open.Start.Format(time.RFC3339Nano))
+			add(field(), "%s is not before the open slice %s", s.Start.Format(time.RFC3339Nano), ss.Open.Start.Format(time.RFC3339Nano))
 			return
 		case i > 0 && !s.Start.After(ss.Spent[i-1].Start):
-			add(field, "%s is not after the slice before", s.Start.Format(time.RFC3339Nano))
+			add(field(), "%s is not after the slice before", s.Start.Format(time.RFC3339Nano))
 			return
 		case ss.Average && !(s.Ratio > 0 && s.Ratio <= 1):
-			add(field+".Ratio", "%v is not an error ratio in (0, 1]", s.Ratio)
+			add(field()+".Ratio", "%v is not an error ratio in (0, 1]", s.Ratio)
 			return
 		case !ss.Average && s.Ratio != 1:
-			add(field+".Ratio", "%v is not 1, the spending of a bad slice", s.Ratio)
+			add(field()+".Ratio", "%v is not 1, the spending of a bad slice", s.Ratio)
 			return
 		}
 	}
