@@ -302,3 +302,20 @@ func TestRestoreSkipsSlicesOfAnotherShape(t *testing.T) {
 		t.Errorf("%d failures, %v good slices; want 10 and 30", s.Failures, s.GoodSlices)
 	}
 }
+
+// A correction added at run time that starts later forgives nothing yet:
+// the open slice keeps its events.
+func TestAddCorrectionOfTheFutureKeepsTheOpenSlice(t *testing.T) {
+	clock := newFakeClock()
+	t0 := clock.Now()
+	tr := mustTracker(t, sliceObjective(), WithClock(clock.Now))
+	clock.Set(t0.Add(10 * time.Second))
+	tr.RecordN(0, 10) // slice 0: bad
+	if err := tr.AddCorrection(Correction{Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(t0.Add(time.Minute + time.Second))
+	if s := tr.Snapshot(); s.GoodSlices != 59 {
+		t.Errorf("%v good slices, want 59: a correction an hour ahead forgave the open slice", s.GoodSlices)
+	}
+}
