@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -154,7 +155,33 @@ func FuzzUnmarshal(f *testing.F) {
 		if !reflect.DeepEqual(st, st2) {
 			t.Fatalf("re-encoding changed the state:\n%+v\n%+v", st, st2)
 		}
+		restoreAnywhere(t, st)
 	})
+}
+
+// restoreAnywhere restores a decoded state into trackers over events and
+// over time slices of both kinds, at a time inside and far from the
+// state's: no state the codec accepts makes Restore panic or a snapshot
+// hold NaN or Inf.
+func restoreAnywhere(t *testing.T, st *slo.State) {
+	for _, slices := range []slo.TimeSlices{{}, {Window: time.Minute, Target: 0.95}, {Window: time.Minute, Average: true}} {
+		for _, at := range []time.Time{st.Time, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} {
+			o := slo.Objective{Name: st.Objective, Target: 0.99, Window: time.Hour, Slices: slices}
+			tr, err := slo.NewTracker(o, slo.WithClock(func() time.Time { return at }))
+			if err != nil {
+				return // not a name an objective may have
+			}
+			if err := tr.Restore(st); err != nil {
+				t.Fatalf("restoring a decoded state: %v", err)
+			}
+			s := tr.Snapshot()
+			for _, v := range []float64{s.SuccessRatio, s.ErrorBudgetRemaining, s.BurnRate, s.GoodSlices} {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("snapshot after restore holds %v: %+v", v, s)
+				}
+			}
+		}
+	}
 }
 
 func BenchmarkMarshal(b *testing.B) {
