@@ -39,10 +39,15 @@ func (t *Tracker) corrected() bool {
 // objective: an end not after the start, longer than the SLO window, or
 // overlapping another correction. Corrections added at run time are saved
 // to the tracker's store with its state and restored with it (see
-// [Tracker.Restore]).
+// [Tracker.Restore]). Adding a correction of a period the tracker already
+// holds (restored from its store, say) does nothing, so a program may add
+// its corrections again at every start.
 func (t *Tracker) AddCorrection(c Correction) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if holds(t.corr.once, c) {
+		return nil
+	}
 	o := t.obj
 	o.Corrections = append(append([]Correction{}, t.corr.once...), c)
 	if err := o.Validate(); err != nil {
@@ -82,12 +87,17 @@ func (t *Tracker) correctionPeriods(now int64) []CorrectionPeriod {
 
 // AddCorrection adds a correction at run time to every member of the
 // family, as [Tracker.AddCorrection] does, and to the objective of the
-// members made later, which save it as their own run-time correction. It
-// returns a *[ValidationError] when c is invalid for
-// the family's objective and the corrections added before.
+// members made later, which save it as their own run-time correction. A
+// correction of a period the family already holds is not added again, and
+// members that hold it (restored from their store) keep it. It returns a
+// *[ValidationError] when c is invalid for the family's objective and the
+// corrections added before.
 func (f *Family) AddCorrection(c Correction) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if holds(f.obj.Corrections, c) {
+		return nil
+	}
 	o := f.obj
 	o.Corrections = append(slices.Clone(o.Corrections), c)
 	if err := o.Validate(); err != nil {

@@ -160,6 +160,11 @@ func correctionSpan(c Correction, now int64) (from, to int64) {
 	return c.Start.UnixNano(), min(c.End.UnixNano(), now+1)
 }
 
+// holds reports whether cs holds a correction of c's period.
+func holds(cs []Correction, c Correction) bool {
+	return slices.ContainsFunc(cs, func(h Correction) bool { return h.Start.Equal(c.Start) && h.End.Equal(c.End) })
+}
+
 // subtract returns the parts of c that no period of cover overlaps, oldest
 // first, each with c's reason.
 func subtract(c Correction, cover []Correction) []Correction {

@@ -319,3 +319,54 @@ func TestAddCorrectionOfTheFutureKeepsTheOpenSlice(t *testing.T) {
 		t.Errorf("%v good slices, want 59: a correction an hour ahead forgave the open slice", s.GoodSlices)
 	}
 }
+
+// Adding a correction the tracker already holds (restored from its store)
+// does nothing, so that a program may add its corrections again at every
+// start; a family's restored members accept it again too.
+func TestAddingAHeldCorrectionAgainDoesNothing(t *testing.T) {
+	clock := newFakeClock()
+	t0 := clock.Now()
+	store := newMemStore()
+	o := Objective{Name: "api", Target: 0.99}
+	c := Correction{Start: t0, End: t0.Add(time.Hour), Reason: "migration"}
+	newFamily := func() *Family {
+		f, err := NewFamily(o, []string{"route"}, WithTrackerOptions(WithStore(store), WithClock(clock.Now), WithFlushInterval(time.Hour)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f := newFamily()
+	if _, err := f.MemberContext(context.Background(), "/pay"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.AddCorrection(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f = newFamily()
+	m, err := f.MemberContext(context.Background(), "/pay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AddCorrection(c); err != nil {
+		t.Errorf("adding the restored correction to the member again: %v", err)
+	}
+	if err := f.AddCorrection(c); err != nil {
+		t.Errorf("adding the restored correction to the family again: %v", err)
+	}
+	if err := f.AddCorrection(c); err != nil {
+		t.Errorf("adding the family's correction to the family again: %v", err)
+	}
+	if got := m.Corrections(); len(got) != 1 {
+		t.Errorf("member corrections %v, want the one", got)
+	}
+	if got := f.Objective().Corrections; len(got) != 1 {
+		t.Errorf("family corrections %v, want the one", got)
+	}
+	if got := f.With("/new").Corrections(); len(got) != 1 {
+		t.Errorf("a new member's corrections %v, want the family's one", got)
+	}
+}
