@@ -68,16 +68,63 @@ type sliceDoc struct {
 	OpenK    int64     `json:"open_k"`
 	OpenGood uint64    `json:"open_good"`
 	OpenBad  uint64    `json:"open_bad"`
-	K        []int64   `json:"k"`
+	K        int64s    `json:"k"`
 	Ratio    []float64 `json:"ratio"`
 }
 
 type window struct {
-	Window int64    `json:"window_ns"`
-	Width  int64    `json:"width_ns"`
-	K      []int64  `json:"k"`
-	Good   []uint64 `json:"good"`
-	Bad    []uint64 `json:"bad"`
+	Window int64   `json:"window_ns"`
+	Width  int64   `json:"width_ns"`
+	K      int64s  `json:"k"`
+	Good   uint64s `json:"good"`
+	Bad    uint64s `json:"bad"`
+}
+
+// int64s and uint64s are JSON arrays of integers decoded without
+// reflection: a busy state holds thousands, and a fleet read decodes every
+// instance's state. They accept what encoding/json accepts for []int64 and
+// []uint64: integers in range, or null.
+type (
+	int64s  []int64
+	uint64s []uint64
+)
+
+func (s *int64s) UnmarshalJSON(b []byte) (err error) {
+	*s, err = parseArray(b, func(tok []byte) (int64, error) { return strconv.ParseInt(string(tok), 10, 64) })
+	return err
+}
+
+func (s *uint64s) UnmarshalJSON(b []byte) (err error) {
+	*s, err = parseArray(b, func(tok []byte) (uint64, error) { return strconv.ParseUint(string(tok), 10, 64) })
+	return err
+}
+
+// parseArray parses b, a valid JSON value (the decoder has checked its
+// syntax), as an array of numbers each parsed by parse; null is nil.
+func parseArray[T any](b []byte, parse func([]byte) (T, error)) ([]T, error) {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil, nil
+	}
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, fmt.Errorf("%.20q is not an array of integers", b)
+	}
+	b = bytes.TrimSpace(b[1 : len(b)-1])
+	out := make([]T, 0, bytes.Count(b, []byte{','})+1)
+	for len(b) > 0 {
+		tok := b
+		if i := bytes.IndexByte(b, ','); i >= 0 {
+			tok, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		v, err := parse(bytes.TrimSpace(tok))
+		if err != nil {
+			return nil, fmt.Errorf("array of integers: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // Marshal encodes st. It fails on a state no tracker makes: no objective

@@ -120,7 +120,8 @@ func TestUnmarshalNamesTheProblem(t *testing.T) {
 	}
 }
 
-// FuzzUnmarshal checks that no input makes Unmarshal panic, and that what
+// FuzzUnmarshal checks that no input makes Unmarshal panic, that its
+// arrays of integers decode as encoding/json decodes them, and that what
 // it accepts (buckets, corrections and slices) encodes back to a document that decodes to the same state.
 func FuzzUnmarshal(f *testing.F) {
 	data, err := Marshal(trackerState(f))
@@ -140,6 +141,7 @@ func FuzzUnmarshal(f *testing.F) {
 		`"corrections":[{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T01:00:00Z","reason":"r"}],` +
 		`"slices":{"width_ns":60000000000,"average":true,"open_k":29453760,"open_good":3,"open_bad":1,"k":[29453700,5],"ratio":[0.25,1]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsEncodingJSON(t, data)
 		st, err := Unmarshal(data)
 		if err != nil {
 			return
