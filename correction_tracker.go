@@ -37,12 +37,17 @@ func (t *Tracker) corrected() bool {
 // whole buckets (an incident declared not the service's fault after the
 // fact). It returns a *[ValidationError] when c is invalid for the
 // objective: an end not after the start, longer than the SLO window, or
-// overlapping another correction. Corrections added at run time are not
-// saved to the tracker's store: the buckets they removed stay removed, but
-// after a restart a correction still active must be added again.
+// overlapping another correction. Corrections added at run time are saved
+// to the tracker's store with its state and restored with it (see
+// [Tracker.Restore]). Adding a correction of a period the tracker already
+// holds (restored from its store, say) does nothing, so a program may add
+// its corrections again at every start.
 func (t *Tracker) AddCorrection(c Correction) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if holds(t.corr.once, c) {
+		return nil
+	}
 	o := t.obj
 	o.Corrections = append(append([]Correction{}, t.corr.once...), c)
 	if err := o.Validate(); err != nil {
@@ -50,14 +55,7 @@ func (t *Tracker) AddCorrection(c Correction) error {
 	}
 	now := t.now()
 	t.sync(now)
-	from, to := c.Start.UnixNano(), min(c.End.UnixNano(), now+1)
-	for _, r := range t.rings {
-		r.clear(from, to)
-	}
-	if t.slices != nil {
-		t.slices.forgive(from, to, t.counted())
-	}
-	t.corr.once = append(t.corr.once, c)
+	t.applyCorrection(c, now)
 	t.corr.sort()
 	t.next.Store(t.nextBoundary(now))
 	return nil
@@ -89,11 +87,17 @@ func (t *Tracker) correctionPeriods(now int64) []CorrectionPeriod {
 
 // AddCorrection adds a correction at run time to every member of the
 // family, as [Tracker.AddCorrection] does, and to the objective of the
-// members made later. It returns a *[ValidationError] when c is invalid for
-// the family's objective and the corrections added before.
+// members made later, which save it as their own run-time correction. A
+// correction of a period the family already holds is not added again, and
+// members that hold it (restored from their store) keep it. It returns a
+// *[ValidationError] when c is invalid for the family's objective and the
+// corrections added before.
 func (f *Family) AddCorrection(c Correction) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if holds(f.obj.Corrections, c) {
+		return nil
+	}
 	o := f.obj
 	o.Corrections = append(slices.Clone(o.Corrections), c)
 	if err := o.Validate(); err != nil {
@@ -109,5 +113,6 @@ func (f *Family) AddCorrection(c Correction) error {
 		}
 	}
 	f.obj.Corrections = o.Corrections
+	f.runtime = append(f.runtime, c)
 	return nil
 }

@@ -67,8 +67,9 @@
 //
 // # Persistence
 //
-// A tracker can save its buckets to a [Store] and restore them at start, so
-// the window survives restarts. All store I/O happens on a background
+// A tracker can save its buckets, with its run-time corrections and a
+// time-slice objective's verdicts (see [State]), to a [Store] and restore
+// them at start, so the window survives restarts. All store I/O happens on a background
 // goroutine; recording never waits for it. See packages store/filestore and
 // store/redisstore.
 //

@@ -116,6 +116,7 @@ type Family struct {
 	seed     maphash.Seed
 	folded   map[uint64]struct{}
 	nFolded  atomic.Uint64
+	runtime  []Correction // added with AddCorrection, also in obj
 }
 
 // NewFamily returns a family of trackers of o, one per combination of the
@@ -300,7 +301,7 @@ func (f *Family) member(values []string) (*Tracker, error) {
 func (f *Family) newMember(labels map[string]string) *Tracker {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	opts := append(slices.Clip(f.opts), withMemberLabels(labels))
+	opts := append(slices.Clip(f.opts), withMemberLabels(labels), withRuntimeCorrections(f.runtime))
 	t, err := NewTrackerContext(ctx, f.obj, opts...)
 	if err != nil {
 		panic(fmt.Sprintf("slo: family %q: %v", f.obj.Name, err)) // unreachable: NewFamily validated the objective

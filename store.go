@@ -80,11 +80,20 @@ func WithLoadTimeout(d time.Duration) Option {
 }
 
 // A State is the persistent form of a tracker: the buckets of each of its
-// windows, with absolute counts.
+// windows, with absolute counts, the corrections added at run time and a
+// time-slice objective's slices (see persist.go for how a restore merges
+// them).
 type State struct {
 	Objective string
 	Time      time.Time // when the state was taken
 	Windows   []WindowState
+	// Corrections are the corrections added at run time (see
+	// [Tracker.AddCorrection]) that end after the start of the tracker's
+	// longest window, sorted by start; the objective's own are not saved.
+	Corrections []Correction
+	// Slices holds a time-slice objective's slices; nil for an objective
+	// over events.
+	Slices *SliceState
 }
 
 // A WindowState holds the non-empty buckets of one window, oldest first.
@@ -117,6 +126,7 @@ func (t *Tracker) State() *State {
 		})
 		st.Windows = append(st.Windows, ws)
 	}
+	t.saveExtras(st, now)
 	return st
 }
 
@@ -125,7 +135,11 @@ func (t *Tracker) State() *State {
 // now. Each window is filled from the saved window that measured the same
 // span with the finest buckets, so a state saved under other alert windows
 // still restores. Restore adds and never replaces: restoring one state twice
-// counts its events twice.
+// counts its events twice. It unites the state's run-time corrections with
+// the tracker's and merges a time-slice objective's slices, as persist.go
+// describes; a correction or a bad slice is never counted twice. It refuses
+// a state of another objective, or one [State.Validate] refuses, and then
+// changes nothing.
 func (t *Tracker) Restore(st *State) error {
 	if st == nil {
 		return nil
@@ -133,19 +147,32 @@ func (t *Tracker) Restore(st *State) error {
 	if st.Objective != t.key {
 		return fmt.Errorf("slo: restore %q: the state is of objective %q", t.key, st.Objective)
 	}
+	if err := st.Validate(); err != nil {
+		return fmt.Errorf("slo: restore %q: %w", t.key, err)
+	}
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sync(now)
+	skip := t.uncovered(st.Corrections, now)
+	t.adopt(st.Corrections, now)
 	for _, r := range t.rings {
 		src := bestSource(st.Windows, r.window)
 		if src == nil {
 			continue
 		}
 		for _, b := range src.Buckets {
-			r.addAt(b.Start.UnixNano(), counts{good: b.Good, bad: b.Bad})
+			start := b.Start.UnixNano()
+			if skip.overlaps(start, start+int64(src.BucketWidth)) {
+				continue
+			}
+			r.addAt(start, counts{good: b.Good, bad: b.Bad})
 		}
 	}
+	if t.slices != nil {
+		t.slices.merge(st.Slices, skip)
+	}
+	t.next.Store(t.nextBoundary(now))
 	return nil
 }
 

@@ -30,9 +30,9 @@ const MaxSlices = 1 << 20
 // the budget in slices. Events still count for [Objective.MinEvents] and in
 // the snapshot's Total and Failures.
 //
-// The verdicts live in memory only: a [Store] saves and loads event counts,
-// so a tracker that loads a saved state counts the slices before it was
-// made as good.
+// A [Store] saves the verdicts of the window's slices and the open slice's
+// events with the tracker's state, so a restarted tracker keeps its bad
+// slices (see [SliceState]).
 type TimeSlices struct {
 	// Window is the width of one slice, at least a second, dividing the
 	// objective's window. Zero counts events instead of slices.

@@ -42,7 +42,8 @@ type Tracker struct {
 	// were recorded after it (see correction_tracker.go).
 	corr     corrections
 	lastSync int64
-	slices   *sliceLog // a time-slice objective's slices; nil otherwise
+	runtime  []Correction // the corrections added at run time, saved
+	slices   *sliceLog    // a time-slice objective's slices; nil otherwise
 	// dropped counts the events left out by corrections, so the slices
 	// are decided without them.
 	dropped counts
@@ -62,6 +63,7 @@ type config struct {
 	loadTimeout   time.Duration
 	logger        *slog.Logger
 	labels        map[string]string // set by a Family for its members
+	runtime       []Correction      // a Family's run-time corrections, in the objective
 }
 
 // withMemberLabels makes the tracker a family member with labels.
@@ -141,6 +143,7 @@ func NewTrackerContext(ctx context.Context, o Objective, opts ...Option) (*Track
 		t.rings = append(t.rings, newRing(w, buckets(w), now))
 	}
 	t.corr, t.lastSync = newCorrections(t.obj), now
+	t.runtime = slices.Clone(cfg.runtime)
 	finest := t.rings[0].width
 	for _, r := range t.rings[1:] {
 		finest = min(finest, r.width)

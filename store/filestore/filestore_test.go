@@ -389,3 +389,8 @@ func TestRestartRestoresEveryFamilyMember(t *testing.T) {
 		t.Errorf("%d state files, want 8: %v", len(files), files)
 	}
 }
+
+func TestRestartKeepsCorrectionsAndSlices(t *testing.T) {
+	dir := t.TempDir()
+	storetest.CorrectionsAndSlicesRestart(t, func() slo.Store { return openStore(t, dir, nil) }, newFakeClock())
+}

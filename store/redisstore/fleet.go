@@ -45,6 +45,23 @@ type FleetObjective struct {
 // holds. Each instance's events count up to its last save; the snapshots'
 // Good and Bad, counters of one process's lifetime, are zero.
 //
+// A correction added at run time on any instance applies to the whole
+// fleet: the view holds the union of the instances' run-time corrections,
+// and leaves out every instance's buckets and slices they cover.
+//
+// A time-slice objective's slice is bad in the fleet view when any
+// instance's part of it missed the slice target (with TimeSlices.Average,
+// the slice spends the largest of the instances' error ratios). Instances
+// save one bit per decided slice, not each slice's counts, so the fleet
+// cannot decide a past slice on its summed events. The rule never counts a
+// bad slice as good (a slice whose summed events miss the target has a
+// part that misses it), so the fleet's budget left is never more than the
+// truth's; it counts as bad a slice in which one instance missed the
+// target while the fleet's events met it. It is exact when one instance
+// serves a slice, or when failures hit the instances alike (an outage, a
+// bad deploy); with many instances of few events each, expect more bad
+// slices than the truth.
+//
 // When Redis cannot be read the read fails as a whole: a Fleet never
 // returns a partial or empty list in place of the fleet's state. Each read
 // ends by [DefaultFleetTimeout] (see [Fleet.WithTimeout]) or the caller's

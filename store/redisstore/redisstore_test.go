@@ -292,3 +292,10 @@ func TestFleetMemberSnapshotSumsOneMember(t *testing.T) {
 		t.Errorf("fleet of the plain objective = %d events, %v; want 0: members are kept apart", s.Total, err)
 	}
 }
+
+func TestRestartKeepsCorrectionsAndSlices(t *testing.T) {
+	srv := startRedis(t)
+	c := srv.client(t)
+	clock := newFakeClock()
+	storetest.CorrectionsAndSlicesRestart(t, func() slo.Store { return newStore(t, c, "a", WithClock(clock.Now)) }, clock)
+}
