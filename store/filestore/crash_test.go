@@ -52,6 +52,7 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(2)
 	}
 	fmt.Println("restored", tr.Snapshot().Total)
+	close(announced)
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
 	var n uint64
@@ -75,10 +76,20 @@ func TestHelperProcess(t *testing.T) {
 	}
 }
 
+// announced is closed once the child has said what it restored: a save
+// waits for it, so that "restored" is always the child's first line, even
+// when the first flush comes before the test goroutine runs again.
+var announced = make(chan struct{})
+
 // reportingStore prints each save as it begins and ends.
 type reportingStore struct{ *Store }
 
 func (r reportingStore) Save(ctx context.Context, st *slo.State) error {
+	select {
+	case <-announced:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	var n uint64
 	for _, w := range st.Windows {
 		if w.Window == slo.DefaultWindow {
