@@ -100,6 +100,13 @@ type Options struct {
 	Client *http.Client
 	// Now gives the instant of a snapshot; time.Now when nil.
 	Now func() time.Time
+	// RequireRules makes Snapshots and Charts fail, naming the SLOs, when
+	// the server records none of the series the rules of an SLO of SLOs
+	// always record (its target, budget and window): its rules are not
+	// loaded there, or the server is not the one that runs them. Without
+	// it such an SLO shows as "no data yet", as a new SLO does, which is
+	// right for a dashboard and wrong for a deployment gate.
+	RequireRules bool
 }
 
 // A Source reads the SLOs of a fleet from a Prometheus server. It is safe
@@ -110,6 +117,8 @@ type Source struct {
 	timeout time.Duration
 	now     func() time.Time
 	specs   []*objective // nil: discover
+	// requireRules: see Options.RequireRules.
+	requireRules bool
 }
 
 var _ slo.HistorySource = (*Source)(nil)
@@ -124,7 +133,7 @@ func New(baseURL string, opts Options) (*Source, error) {
 	if opts.Timeout < 0 {
 		return nil, fmt.Errorf("promsource: the timeout %v is negative", opts.Timeout)
 	}
-	s := &Source{base: u, client: opts.Client, timeout: opts.Timeout, now: opts.Now}
+	s := &Source{base: u, client: opts.Client, timeout: opts.Timeout, now: opts.Now, requireRules: opts.RequireRules}
 	if s.client == nil {
 		s.client = http.DefaultClient
 	}
@@ -383,7 +392,10 @@ func (s *Source) read(ctx context.Context) (*state, error) {
 		return nil, err
 	}
 	st.cells = cellNames(increases)
-	st.objs = s.objectives(meta)
+	st.objs, err = s.objectives(meta)
+	if err != nil {
+		return nil, err
+	}
 	idx := newIndex(st.objs)
 	for _, objs := range idx.bySLO {
 		for _, o := range objs {
@@ -425,8 +437,9 @@ func (s *Source) read(ctx context.Context) (*state, error) {
 func ptr(v float64) *float64 { return &v }
 
 // objectives returns the spec's SLOs, with the budgets the server records
-// for them, or the SLOs discovered from the meta series.
-func (s *Source) objectives(meta []sample) []*objective {
+// for them, or the SLOs discovered from the meta series; with
+// requireRules, an error naming the spec's SLOs the server records none of.
+func (s *Source) objectives(meta []sample) ([]*objective, error) {
 	type metaSeries struct {
 		labels                    map[string]string
 		target, budget, windowSec *float64
@@ -456,16 +469,25 @@ func (s *Source) objectives(meta []sample) []*objective {
 	}
 	if s.specs != nil {
 		objs := make([]*objective, len(s.specs))
+		var unrecorded []string
 		for i, sp := range s.specs {
 			o := *sp
 			o.members = map[string]*member{}
 			o.calendar = !o.obj.Calendar.IsZero()
-			if f := byKey[labelKey(o.base)]; f != nil && f.budget != nil && *f.budget > 0 {
+			f := byKey[labelKey(o.base)]
+			if f == nil {
+				unrecorded = append(unrecorded, fmt.Sprintf("%s of service %s", o.obj.Name, o.service))
+			}
+			if f != nil && f.budget != nil && *f.budget > 0 {
 				o.budget = *f.budget
 			}
 			objs[i] = &o
 		}
-		return objs
+		if s.requireRules && len(unrecorded) > 0 {
+			return nil, fmt.Errorf("promsource: %s records no series of the rules of SLO %s (%s, %s, %s): are its rules loaded there?",
+				s.base.Redacted(), strings.Join(unrecorded, ", SLO "), metricObjective, metricBudget, metricWindow)
+		}
+		return objs, nil
 	}
 	var objs []*objective
 	for _, f := range byKey {
@@ -482,7 +504,7 @@ func (s *Source) objectives(meta []sample) []*objective {
 		}
 		objs = append(objs, &objective{base: f.labels, obj: o, service: f.labels["service"], budget: budget, calendar: f.calendar, members: map[string]*member{}})
 	}
-	return objs
+	return objs, nil
 }
 
 // index finds the objective and member of a series.

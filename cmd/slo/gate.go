@@ -17,6 +17,7 @@ import (
 
 	"github.com/slo-budget-tracker/slo/internal/series"
 	"github.com/slo-budget-tracker/slo/slohttp"
+	"github.com/slo-budget-tracker/slo/spec"
 )
 
 const gateHelp = `
@@ -128,6 +129,13 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opts, code, ok := promOptions(fs, *timeout, *at, specs, exitUsage, stderr)
 		if !ok {
 			return code
+		}
+		// A spec's SLO that Prometheus records nothing of cannot be
+		// checked: its rules are not loaded there (or it is the wrong
+		// server). Opening the gate as "no data yet" would be blind.
+		opts.RequireRules = true
+		if *service != "" && opts.SLOs != nil {
+			opts.SLOs = slices.DeleteFunc(opts.SLOs, func(s spec.SLO) bool { return s.Service != *service })
 		}
 		states, err = fetchPrometheus(ctx, *promURL, opts, *service)
 	}

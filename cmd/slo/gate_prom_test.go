@@ -82,6 +82,12 @@ func testGateOnPrometheus(t *testing.T, e testdeps.Engine) {
 		t.Fatal(err)
 	}
 
+	ghostFile := filepath.Join(t.TempDir(), "ghost.yaml")
+	ghost := strings.Replace(gateGroupedSpec, "  - name: checkout-availability", "  - name: ghost\n    objective: 99%\n    sli:\n      in_process: {}\n  - name: checkout-availability", 1)
+	if err := os.WriteFile(ghostFile, []byte(ghost), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	for _, tc := range []struct {
 		name string
 		cliCase
@@ -99,6 +105,8 @@ func testGateOnPrometheus(t *testing.T, e testdeps.Engine) {
 		{"a member that is missing", cliCase{gate("-slo", `checkout-availability{route="/nope"}`), exitUsage, "", `SLO "checkout-availability{route=\"/nope\"}" is not in the answer`}},
 		{"a bad member selector", cliCase{gate("-slo", `checkout-availability{route=}`), exitUsage, "", `invalid value "checkout-availability{route=}" for flag -slo: the labels {route=}: `}},
 		{"the SLOs of a spec", cliCase{gate("-spec", specFile), exitFail, `checkout-availability{route="/pay"}   checkout  -100.0%    CLOSED: budget exhausted`, "closed: 1 of 3"}},
+		{"a spec's SLO whose rules are not recorded", cliCase{gate("-spec", ghostFile), exitUsage, "", "records no series of the rules of SLO ghost of service checkout"}},
+		{"a spec's SLOs of another service are not checked", cliCase{gate("-spec", ghostFile, "-service", "search"), exitUsage, "", "reports no SLO"}},
 		{"a spec that is missing", cliCase{gate("-spec", specFile+".nope"), exitUsage, "", "no such file"}},
 	} {
 		t.Run(tc.name, tc.check)
