@@ -56,8 +56,7 @@ const (
 
 // Options tune the generated rules. The zero value is usable.
 type Options struct {
-	// Target is the Prometheus version the rules are for; empty means
-	// Prometheus2.
+	// Target is the engine the rules are for; empty means Prometheus2.
 	Target Target
 	// Method computes the long window; empty means MethodExact.
 	Method Method
