@@ -26,9 +26,16 @@ cell instead (events leave on time, 17,280 samples for 30 days).
 generators do: an approximation, biased whenever traffic varies. SLOs whose
 spec only gives an error ratio always use the average (with a warning).
 
+-target victoriametrics writes the rules for VictoriaMetrics (vmalert),
+whose rate() adds the sample before its range: a grid cell or a time slice
+is read over the step itself (rate(x[1m])) instead of the step and a
+millisecond (rate(x[1m1ms])), so it holds the events of the step and no
+more.
+
 -tests FILE also writes a promtool unit-test file that proves the alerts
 fire: run it with "promtool test rules FILE". The output is the same bytes
-for the same input.
+for the same input. promtool runs Prometheus's PromQL, so -tests goes with
+the Prometheus targets only.
 
 -format grafana writes a Grafana dashboard (JSON, for Grafana 11 and 12)
 over the series the rules record instead of the rules: a row per SLO with
@@ -38,7 +45,7 @@ the firing alerts, and service and slo variables.`
 func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("generate", "[flags] FILE...", generateHelp, stderr)
 	out := fs.String("o", "", "write the rules to this file instead of standard output")
-	target := fs.String("target", string(promrules.Prometheus2), "Prometheus version the rules are for: prometheus-2 (2.42 and later) or prometheus-3")
+	target := fs.String("target", string(promrules.Prometheus2), targetUsage)
 	method := fs.String("method", string(promrules.MethodExact), "long-window method: exact, grid or ratio-average")
 	format := fs.String("format", string(promrules.FormatRules), "output format: rules (a Prometheus rule file), prometheus-operator (a PrometheusRule resource) or grafana (a dashboard over the recorded series)")
 	tests := fs.String("tests", "", "also write a promtool unit-test file for the rules to this file (needs -o)")
@@ -56,6 +63,9 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if *tests != "" && promrules.Format(*format) == promrules.FormatGrafana {
 		return usageError(fs, "-tests goes with rules, not with -format grafana")
+	}
+	if *tests != "" && promrules.Target(*target) == promrules.VictoriaMetrics {
+		return usageError(fs, "-tests goes with the Prometheus targets: promtool runs the rules with Prometheus's rate(), not VictoriaMetrics'")
 	}
 	if !checkFiles(fs, fs.Args()...) {
 		return exitUsage
@@ -128,6 +138,9 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	return exitOK
 }
+
+// targetUsage describes the -target flag of generate and validate.
+const targetUsage = "engine the rules are for: prometheus-2 (2.42 and later), prometheus-3 or victoriametrics (1.79 and later, with vmalert)"
 
 // writeFile writes data to path through a temporary file and a rename, so a
 // reader never sees half a rule file.

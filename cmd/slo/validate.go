@@ -74,7 +74,7 @@ func printWarnings(warnings []string, stderr io.Writer) {
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("validate", "[-q] [-target T] FILE...", validateHelp, stderr)
 	quiet := fs.Bool("q", false, "print only problems and warnings")
-	target := fs.String("target", string(promrules.Prometheus2), "Prometheus version the rules are for: prometheus-2 (2.42 and later) or prometheus-3")
+	target := fs.String("target", string(promrules.Prometheus2), targetUsage)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
