@@ -171,6 +171,7 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 	if err := p.planSlices(); err != nil {
 		return nil, nil, err
 	}
+	warnings = append(warnings, p.scrapeWarnings(opts.Target, opts.ScrapeInterval)...)
 	return p, warnings, nil
 }
 
