@@ -82,3 +82,37 @@ func TestGenerateRefusesPromtoolTestsForVictoriaMetrics(t *testing.T) {
 		t.Errorf("the rules were written before the refusal: %v", err)
 	}
 }
+
+// TestGenerateAndValidateWarnOfWindowsShorterThanTwoScrapes: a day's
+// default tiers scale the page tier's short window to 10s, which holds at
+// most one sample of counters scraped every 15s. Both commands print the
+// same warning and succeed.
+func TestGenerateAndValidateWarnOfWindowsShorterThanTwoScrapes(t *testing.T) {
+	path := specFile(t, smallSpec)
+	out := filepath.Join(t.TempDir(), "rules.yml")
+	const want = `warning: shop.yaml:5: slo "shop-availability": the alert window 10s of tier page 2m/10s x14.4 is shorter than two scrape intervals (2 x 15s): rate() over it holds at most one sample, so Prometheus records no result for it and the tier never fires; lengthen it, or give the SLI's real scrape interval (-scrape-interval)`
+	scrapeWarnings := func(stderr string) []string {
+		var ws []string
+		stderr = strings.ReplaceAll(stderr, filepath.Dir(path)+string(filepath.Separator), "")
+		for _, line := range strings.Split(stderr, "\n") {
+			if strings.Contains(line, "scrape interval") {
+				ws = append(ws, line)
+			}
+		}
+		return ws
+	}
+	for _, args := range [][]string{{"generate", "-o", out}, {"validate", "-q"}} {
+		code, _, stderr := cli(t, append(args, path)...)
+		if ws := scrapeWarnings(stderr); code != exitOK || len(ws) != 1 || ws[0] != want {
+			t.Errorf("slo %v: exit %d, scrape warnings %q; want exit 0 and\n%s", args, code, ws, want)
+		}
+		code, _, stderr = cli(t, append(args, "-scrape-interval", "1m", path)...)
+		if ws := scrapeWarnings(stderr); code != exitOK || len(ws) != 2 {
+			t.Errorf("slo %v -scrape-interval 1m: exit %d, scrape warnings %q; want the 10s and the 1m windows", args, code, ws)
+		}
+		code, _, stderr = cli(t, append(args, "-scrape-interval", "5s", path)...)
+		if ws := scrapeWarnings(stderr); code != exitOK || len(ws) != 0 {
+			t.Errorf("slo %v -scrape-interval 5s: exit %d, scrape warnings %q; want none", args, code, ws)
+		}
+	}
+}
