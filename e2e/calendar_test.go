@@ -77,7 +77,7 @@ type calScenario struct {
 	slots                []slot
 	openMetrics, promTxt string
 	rulesPath            string
-	rules                ruleFile
+	rules, vmRules       ruleFile // for Prometheus, and for VictoriaMetrics (-target victoriametrics)
 	snaps                map[time.Time]slo.Snapshot
 }
 
@@ -101,7 +101,7 @@ func TestEnginesAgreeOverAMonthBoundary(t *testing.T) {
 	cs := newCalScenario(t)
 	rows := map[string]calRow{"tracker": cs.checkTracker(t)}
 	run := engineRun{name: "calendar", openMetrics: []string{cs.openMetrics}, promText: []string{cs.promTxt},
-		rulesPath: cs.rulesPath, rules: cs.rules, start: cs.start, end: cs.end}
+		rulesPath: cs.rulesPath, rules: cs.rules, vmRules: cs.vmRules, start: cs.start, end: cs.end}
 	onEveryEngine(t, run, func(t *testing.T, engine string, api *queryAPI) {
 		rows[engine] = cs.check(t, api)
 	})
@@ -170,8 +170,7 @@ func newCalScenario(t *testing.T) *calScenario {
 		t.Fatal(err)
 	}
 	cs.rulesPath = filepath.Join(dir, "calendar.rules.yml")
-	runCLI(t, buildCLI(t, dir), "generate", "-o", cs.rulesPath, specPath)
-	cs.rules = readRules(t, cs.rulesPath)
+	cs.rules, cs.vmRules = generateRules(t, buildCLI(t, dir), specPath, cs.rulesPath)
 
 	file, err := spec.Load(specPath)
 	if err != nil {

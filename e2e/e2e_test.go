@@ -78,6 +78,7 @@ type scenario struct {
 	promText    string // the counters, for VictoriaMetrics' import
 	rulesPath   map[string]string
 	rules       map[string]ruleFile
+	vmRules     map[string]ruleFile // the same, for VictoriaMetrics (-target victoriametrics)
 	snaps       map[time.Time]slo.Snapshot
 }
 
@@ -95,8 +96,9 @@ type engineErrors map[string]map[time.Time]float64
 // TestEnginesAgreeWithTracker is the end-to-end proof: days of traffic in a
 // real Prometheus 2 and 3 (backfilled with promtool) and VictoriaMetrics
 // (imported, the rules replayed by vmalert), the rules `slo generate` writes
-// evaluated over them, the same events replayed through a tracker, and all
-// of them compared with the truth counted from the raw events.
+// (for VictoriaMetrics with -target victoriametrics) evaluated over them,
+// the same events replayed through a tracker, and all of them compared
+// with the truth counted from the raw events.
 func TestEnginesAgreeWithTracker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: minutes of work per engine")
@@ -127,7 +129,7 @@ func TestEnginesAgreeWithTracker(t *testing.T) {
 		// replayed one dependency level at a time, flushed in between.
 		dir := t.TempDir()
 		for _, m := range methods {
-			for l, part := range ruleLevels(t, sc.rules[m]) {
+			for l, part := range ruleLevels(t, sc.vmRules[m]) {
 				vm.replay(writeRuleFile(t, filepath.Join(dir, fmt.Sprintf("%s.level%d.yml", m, l)), part), sc.start, sc.end)
 			}
 		}
@@ -157,7 +159,7 @@ func engineNames() []string {
 // the rules of both methods and replays the events through a tracker.
 func newScenario(t *testing.T) *scenario {
 	t.Helper()
-	sc := &scenario{dir: t.TempDir(), rulesPath: map[string]string{}, rules: map[string]ruleFile{}}
+	sc := &scenario{dir: t.TempDir(), rulesPath: map[string]string{}, rules: map[string]ruleFile{}, vmRules: map[string]ruleFile{}}
 	cli := buildCLI(t, sc.dir)
 
 	now := time.Now().Add(-3 * time.Hour).Unix()
@@ -175,15 +177,15 @@ func newScenario(t *testing.T) *scenario {
 		}
 	}
 
-	// The rules of both methods, from the same spec.
+	// The rules of both methods, from the same spec, for Prometheus and for
+	// VictoriaMetrics.
 	for _, method := range methods {
 		specPath := filepath.Join(sc.dir, method+".yaml")
 		if err := os.WriteFile(specPath, fmt.Appendf(nil, specText, method), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		sc.rulesPath[method] = filepath.Join(sc.dir, method+".rules.yml")
-		runCLI(t, cli, "generate", "-method", method, "-o", sc.rulesPath[method], specPath)
-		sc.rules[method] = readRules(t, sc.rulesPath[method])
+		sc.rules[method], sc.vmRules[method] = generateRules(t, cli, specPath, sc.rulesPath[method], "-method", method)
 	}
 
 	// The same events through a tracker, on an injected clock.

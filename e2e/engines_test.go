@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +18,21 @@ type engineRun struct {
 	promText    []string // the counters, for VictoriaMetrics' import
 	rulesPath   string
 	rules       ruleFile
-	start, end  time.Time
+	// vmRules are the rules for VictoriaMetrics (slo generate -target
+	// victoriametrics); without groups, rules.
+	vmRules    ruleFile
+	start, end time.Time
+	// prepare, when set, runs first on every engine, on a server without
+	// counters: load evaluates rules over [from, to] as the scenario's
+	// rules will be (through the same file, so at the same instants), and
+	// prepare returns the counters to load instead of openMetrics or
+	// promText, written in format.
+	prepare func(t *testing.T, engine string, api *queryAPI, format counterFormat, load ruleLoader) []string
 }
+
+// A ruleLoader evaluates the rules of f over [from, to] in an engine and
+// stores what they record.
+type ruleLoader func(f ruleFile, from, to time.Time)
 
 // onEveryEngine loads run into a real Prometheus 2 and 3 (the counters and
 // the rules backfilled level by level) and VictoriaMetrics (the counters
@@ -30,26 +44,56 @@ func onEveryEngine(t *testing.T, run engineRun, check func(t *testing.T, engine 
 	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
 		began := time.Now()
 		prom := newPromServer(t, e)
-		for _, path := range run.openMetrics {
+		dir := t.TempDir()
+		load := func(f ruleFile, from, to time.Time) { backfillRules(t, prom, dir, run.name, f, from, to) }
+		counters := run.openMetrics
+		if run.prepare != nil {
+			prom.start()
+			counters = run.prepare(t, e.Name, &prom.queryAPI, openMetrics, load)
+			prom.stop()
+		}
+		for _, path := range counters {
 			promtool(t, e, "tsdb", "create-blocks-from", "openmetrics", path, prom.dataDir)
 		}
 		prom.start()
 		promtool(t, e, "check", "rules", run.rulesPath)
-		backfillRules(t, prom, t.TempDir(), run.name, run.rules, run.start, run.end)
+		load(run.rules, run.start, run.end)
 		check(t, e.Name, &prom.queryAPI)
 		t.Logf("%s: the %s scenario took %v", e.Name, run.name, time.Since(began).Round(time.Second))
 	})
 	t.Run(vmName, func(t *testing.T) {
 		began := time.Now()
 		vm := newVMServer(t)
-		for _, path := range run.promText {
+		dir := t.TempDir()
+		load := func(f ruleFile, from, to time.Time) {
+			for l, part := range ruleLevels(t, f) {
+				vm.replay(writeRuleFile(t, filepath.Join(dir, fmt.Sprintf("%s.level%d.yml", run.name, l)), part), from, to)
+			}
+		}
+		counters := run.promText
+		if run.prepare != nil {
+			counters = run.prepare(t, vmName, &vm.queryAPI, promText, load)
+		}
+		for _, path := range counters {
 			vm.importText(path)
 		}
-		dir := t.TempDir()
-		for l, part := range ruleLevels(t, run.rules) {
-			vm.replay(writeRuleFile(t, filepath.Join(dir, fmt.Sprintf("%s.level%d.yml", run.name, l)), part), run.start, run.end)
+		rules := run.rules
+		if run.vmRules.Groups != nil {
+			rules = run.vmRules
 		}
+		load(rules, run.start, run.end)
 		check(t, vmName, &vm.queryAPI)
 		t.Logf("%s: the %s scenario took %v", vmName, run.name, time.Since(began).Round(time.Second))
 	})
+}
+
+// generateRules runs slo generate with args on specPath twice: for
+// Prometheus into rulesPath, and for VictoriaMetrics (-target
+// victoriametrics) into a file beside it; it returns both rule files.
+func generateRules(t *testing.T, cli, specPath, rulesPath string, args ...string) (prom, vm ruleFile) {
+	t.Helper()
+	vmPath := strings.TrimSuffix(rulesPath, ".yml") + ".vm.yml"
+	runCLI(t, cli, append(append([]string{"generate"}, args...), "-o", rulesPath, specPath)...)
+	runCLI(t, cli, append(append([]string{"generate", "-target", "victoriametrics"}, args...), "-o", vmPath, specPath)...)
+	return readRules(t, rulesPath), readRules(t, vmPath)
 }

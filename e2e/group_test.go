@@ -86,7 +86,7 @@ type groupScenario struct {
 	openMetrics      map[string]string // the counters, for promtool tsdb create-blocks-from
 	promText         map[string]string // the counters, for VictoriaMetrics' import
 	rulesPath        string
-	rules            ruleFile
+	rules, vmRules   ruleFile // for Prometheus, and for VictoriaMetrics (-target victoriametrics)
 	snaps            map[string]map[time.Time]slo.Snapshot
 }
 
@@ -112,7 +112,7 @@ func TestEnginesAgreePerGroup(t *testing.T) {
 	gs := newGroupScenario(t)
 	trackerErr := gs.checkTracker(t)
 	rows := map[string]map[string]groupRow{}
-	run := engineRun{name: "grouped", rulesPath: gs.rulesPath, rules: gs.rules, start: gs.start, end: gs.end}
+	run := engineRun{name: "grouped", rulesPath: gs.rulesPath, rules: gs.rules, vmRules: gs.vmRules, start: gs.start, end: gs.end}
 	for _, r := range groupRoutes {
 		run.openMetrics = append(run.openMetrics, gs.openMetrics[r.route])
 		run.promText = append(run.promText, gs.promText[r.route])
@@ -167,8 +167,7 @@ func newGroupScenario(t *testing.T) *groupScenario {
 		t.Fatal(err)
 	}
 	gs.rulesPath = filepath.Join(dir, "grouped.rules.yml")
-	runCLI(t, buildCLI(t, dir), "generate", "-o", gs.rulesPath, specPath)
-	gs.rules = readRules(t, gs.rulesPath)
+	gs.rules, gs.vmRules = generateRules(t, buildCLI(t, dir), specPath, gs.rulesPath)
 
 	// The same events through the family the spec defines, on an
 	// injected clock. Each member replays its route's days in turn: a

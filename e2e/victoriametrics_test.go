@@ -32,11 +32,17 @@ func newVMServer(t *testing.T) *vmServer {
 	port := testdeps.FreePort(t)
 	v.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	// No response cache: the test reads series right after writing them.
+	// vmalert's replay evaluates a rule at the instant that ends one of its
+	// queries and again at the one that starts the next (a query holds up
+	// to -replay.maxDatapointsPerQuery points), so the samples it writes
+	// are deduplicated to one per millisecond: a sum_over_time must not
+	// count one evaluation twice.
 	testdeps.StartServer(t, v.bin, v.url+"/health",
 		"-storageDataPath="+v.dataDir,
 		"-retentionPeriod=100y",
 		"-httpListenAddr=127.0.0.1:"+strconv.Itoa(port),
 		"-search.disableCache",
+		"-dedup.minScrapeInterval=1ms",
 		"-loggerLevel=WARN",
 	)
 	return v

@@ -57,8 +57,13 @@
 //
 // # Which Prometheus
 //
-// [Options.Target] says which Prometheus the rules are for: [Prometheus2]
-// (2.42 and later, the default) or [Prometheus3]. A query calling a function
-// the target lacks is an error naming the function and the target that has
-// it.
+// [Options.Target] says which engine the rules are for: [Prometheus2]
+// (2.42 and later, the default), [Prometheus3] or [VictoriaMetrics] (1.79
+// and later, with vmalert). A query calling a function the target lacks is
+// an error naming the function and the target that has it. The rules for
+// VictoriaMetrics read a grid cell or a time slice over the step itself
+// (rate(x[5m]), where Prometheus gets rate(x[5m1ms])): MetricsQL's rate()
+// adds the last sample before its range, so consecutive cells split a
+// counter's increase exactly. promtool tests are for the Prometheus targets
+// only ([GenerateTests] refuses VictoriaMetrics).
 package promrules

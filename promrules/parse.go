@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
-// A Target is the Prometheus version the generated rules are for. The
+// A Target is the engine and version the generated rules are for. The
 // queries of a spec may call only the PromQL functions the target has; any
 // other is an error naming the function and the version that has it.
 type Target string
@@ -22,10 +22,15 @@ const (
 	// parser in go.mod. Experimental functions, which need a feature flag,
 	// are refused.
 	Prometheus3 Target = "prometheus-3"
+	// VictoriaMetrics is VictoriaMetrics with vmalert, from 1.79 on: the
+	// functions of Prometheus 2.42 it has (see missingVM179). Its rate()
+	// reads a range and the last sample before it, so the rules read a grid
+	// cell or a slice over the step itself (see plan.rangeOf).
+	VictoriaMetrics Target = "victoriametrics"
 )
 
 // Targets lists the targets, the default first.
-func Targets() []Target { return []Target{Prometheus2, Prometheus3} }
+func Targets() []Target { return []Target{Prometheus2, Prometheus3, VictoriaMetrics} }
 
 // functions242 are the PromQL functions of Prometheus 2.42, as its promtool
 // knows them.
@@ -42,10 +47,17 @@ var functions242 = []string{
 	"time", "timestamp", "vector", "year",
 }
 
+// missingVM179 are the functions of Prometheus 2.42 that VictoriaMetrics
+// 1.79 does not know (its query API answers "unknown func").
+var missingVM179 = []string{"day_of_year", "histogram_count", "histogram_fraction", "histogram_sum"}
+
 // has reports whether the target has the function name, stable.
 func (t Target) has(name string) bool {
-	if t == Prometheus2 {
+	switch t {
+	case Prometheus2:
 		return slices.Contains(functions242, name)
+	case VictoriaMetrics:
+		return slices.Contains(functions242, name) && !slices.Contains(missingVM179, name)
 	}
 	f, ok := parser.Functions[name]
 	return ok && !f.Experimental
@@ -53,8 +65,11 @@ func (t Target) has(name string) bool {
 
 // describe names the target's version for messages.
 func (t Target) describe() string {
-	if t == Prometheus2 {
+	switch t {
+	case Prometheus2:
 		return "Prometheus 2.42 (target " + string(t) + ")"
+	case VictoriaMetrics:
+		return "VictoriaMetrics 1.79 (target " + string(t) + ")"
 	}
 	return "Prometheus 3 (target " + string(t) + ")"
 }

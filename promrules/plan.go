@@ -38,6 +38,7 @@ type plan struct {
 	block         time.Duration     // MethodExact's block: a multiple of the grid
 	windows       []time.Duration   // ratio windows: the grid step and every tier window
 	alertFor      time.Duration
+	target        Target
 
 	kind                    sliKind
 	errQ, goodQ, totalQ, rQ string          // normalized query templates
@@ -57,7 +58,7 @@ func bad(field, format string, args ...any) *fieldError {
 
 // newPlan validates s and returns its plan and warnings.
 func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
-	p := &plan{name: s.Objective.Name, service: s.Service, method: opts.Method, alertFor: opts.For}
+	p := &plan{name: s.Objective.Name, service: s.Service, method: opts.Method, alertFor: opts.For, target: opts.Target}
 	var warnings []string
 	if p.name == "" {
 		return nil, nil, bad("name", "must not be empty")
@@ -172,6 +173,7 @@ func newPlan(s spec.SLO, opts Options) (*plan, []string, *fieldError) {
 	if err := p.planSlices(); err != nil {
 		return nil, nil, err
 	}
+	warnings = append(warnings, p.scrapeWarnings(opts.Target, opts.ScrapeInterval)...)
 	return p, warnings, nil
 }
 

@@ -56,8 +56,7 @@ const (
 
 // Options tune the generated rules. The zero value is usable.
 type Options struct {
-	// Target is the Prometheus version the rules are for; empty means
-	// Prometheus2.
+	// Target is the engine the rules are for; empty means Prometheus2.
 	Target Target
 	// Method computes the long window; empty means MethodExact.
 	Method Method
@@ -69,6 +68,11 @@ type Options struct {
 	// holds more than 8,640 steps) and finer for windows shorter than an
 	// hour (so it holds at least 12).
 	Grid time.Duration
+	// ScrapeInterval is how often the SLI's counters are scraped; zero
+	// means DefaultScrapeInterval. A range the rules read with rate() that
+	// is shorter than two scrape intervals (an alert window, the grid step
+	// or a time slice) gets a warning: Prometheus has no result over it.
+	ScrapeInterval time.Duration
 	// For is the for: duration of the SLOErrorBudgetBurn alerts; zero
 	// fires on the first evaluation that meets the condition.
 	For time.Duration
@@ -180,6 +184,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Grid < 0 || (o.Grid > 0 && o.Grid%time.Second != 0) {
 		return o, fmt.Errorf("grid %v: want a positive whole number of seconds", o.Grid)
+	}
+	if o.ScrapeInterval < 0 {
+		return o, fmt.Errorf("scrape interval %v: want a positive duration", o.ScrapeInterval)
+	}
+	if o.ScrapeInterval == 0 {
+		o.ScrapeInterval = DefaultScrapeInterval
 	}
 	if o.For < 0 || o.For%time.Millisecond != 0 {
 		return o, fmt.Errorf("for %v: want a non-negative whole number of milliseconds", o.For)

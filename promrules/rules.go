@@ -317,9 +317,13 @@ const lookback = 5 * time.Minute
 // start of a grid cell (the previous cell's last one), so a counter sampled
 // once a step still has two samples per range on Prometheus 3, and rate()
 // over the range times the step is the increase over exactly the step on
-// both.
+// both. VictoriaMetrics' rate() reads (t - w, t] and adds the last sample
+// at or before t - w itself: over the step alone, evaluations a step apart
+// share their boundary samples and split a counter's increase exactly,
+// whatever the scrape interval, where the extra millisecond would reach one
+// scrape into the cell before.
 func (p *plan) rangeOf(w time.Duration) time.Duration {
-	if w == p.grid {
+	if w == p.grid && p.target != VictoriaMetrics {
 		return w + time.Millisecond
 	}
 	return w

@@ -27,6 +27,9 @@ type TestResult struct {
 // longest window reads up to three series.
 const maxSamplesPerSeries = 3000
 
+// errNoVMTests is why the rules for VictoriaMetrics have no promtool tests.
+var errNoVMTests = fmt.Errorf("target %s: promtool tests run the rules with Prometheus's rate(), not VictoriaMetrics', so they are written for the Prometheus targets only (%s, %s)", VictoriaMetrics, Prometheus2, Prometheus3)
+
 // GenerateTests returns a promtool unit-test file for the rules that
 // Generate makes from the same slos and opts. ruleFile is the rule file's
 // path as the test file names it (relative to the test file). promtool reads
@@ -46,6 +49,10 @@ const maxSamplesPerSeries = 3000
 // the groups' own intervals; all SLOs must therefore share one grid. SLOs
 // whose queries cannot be fed synthetic counters (an error ratio query, or a
 // query reading several selectors) are left out with a warning.
+//
+// promtool evaluates with Prometheus's PromQL, so rules for the
+// VictoriaMetrics target have no tests: GenerateTests refuses that target
+// with errNoVMTests.
 func GenerateTests(slos []spec.SLO, ruleFile string, opts Options) (*TestResult, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -53,6 +60,9 @@ func GenerateTests(slos []spec.SLO, ruleFile string, opts Options) (*TestResult,
 	}
 	if ruleFile == "" {
 		return nil, fmt.Errorf("rule file: must not be empty")
+	}
+	if opts.Target == VictoriaMetrics {
+		return nil, errNoVMTests
 	}
 	plans, _, err := planAll(slos, opts)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,9 +27,22 @@ cell instead (events leave on time, 17,280 samples for 30 days).
 generators do: an approximation, biased whenever traffic varies. SLOs whose
 spec only gives an error ratio always use the average (with a warning).
 
+-target victoriametrics writes the rules for VictoriaMetrics (vmalert),
+whose rate() adds the sample before its range: a grid cell or a time slice
+is read over the step itself (rate(x[1m])) instead of the step and a
+millisecond (rate(x[1m1ms])), so it holds the events of the step and no
+more.
+
 -tests FILE also writes a promtool unit-test file that proves the alerts
 fire: run it with "promtool test rules FILE". The output is the same bytes
-for the same input.
+for the same input. promtool runs Prometheus's PromQL, so -tests goes with
+the Prometheus targets only.
+
+-scrape-interval (default 15s) is how often the SLI's counters are scraped.
+A range the rules read with rate() (an alert window, the grid step, a time
+slice) shorter than two scrape intervals holds at most one sample, so
+Prometheus records no result over it: it is warned about (not for
+victoriametrics, whose rate() also reads the sample before the range).
 
 -format grafana writes a Grafana dashboard (JSON, for Grafana 11 and 12)
 over the series the rules record instead of the rules: a row per SLO with
@@ -38,7 +52,7 @@ the firing alerts, and service and slo variables.`
 func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("generate", "[flags] FILE...", generateHelp, stderr)
 	out := fs.String("o", "", "write the rules to this file instead of standard output")
-	target := fs.String("target", string(promrules.Prometheus2), "Prometheus version the rules are for: prometheus-2 (2.42 and later) or prometheus-3")
+	engine := engineFlags(fs)
 	method := fs.String("method", string(promrules.MethodExact), "long-window method: exact, grid or ratio-average")
 	format := fs.String("format", string(promrules.FormatRules), "output format: rules (a Prometheus rule file), prometheus-operator (a PrometheusRule resource) or grafana (a dashboard over the recorded series)")
 	tests := fs.String("tests", "", "also write a promtool unit-test file for the rules to this file (needs -o)")
@@ -57,17 +71,17 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if *tests != "" && promrules.Format(*format) == promrules.FormatGrafana {
 		return usageError(fs, "-tests goes with rules, not with -format grafana")
 	}
+	opts := engine()
+	if *tests != "" && opts.Target == promrules.VictoriaMetrics {
+		return usageError(fs, "-tests goes with the Prometheus targets: promtool runs the rules with Prometheus's rate(), not VictoriaMetrics'")
+	}
 	if !checkFiles(fs, fs.Args()...) {
 		return exitUsage
 	}
-	opts := promrules.Options{
-		Target:    promrules.Target(*target),
-		Method:    promrules.Method(*method),
-		Format:    promrules.Format(*format),
-		For:       *forDuration,
-		Name:      *name,
-		Namespace: *namespace,
-	}
+	opts.Method = promrules.Method(*method)
+	opts.Format = promrules.Format(*format)
+	opts.For = *forDuration
+	opts.Name, opts.Namespace = *name, *namespace
 
 	slos, ok := loadSpecs(fs.Args(), stderr)
 	if !ok {
@@ -127,6 +141,18 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFail
 	}
 	return exitOK
+}
+
+// engineFlags defines the flags of generate and validate that say where
+// the rules run: -target, the engine, and -scrape-interval, how often the
+// SLI's counters are scraped. It returns the options they set, once the
+// flags are parsed.
+func engineFlags(fs *flag.FlagSet) func() promrules.Options {
+	target := fs.String("target", string(promrules.Prometheus2), "engine the rules are for: prometheus-2 (2.42 and later), prometheus-3 or victoriametrics (1.79 and later, with vmalert)")
+	scrape := fs.Duration("scrape-interval", promrules.DefaultScrapeInterval, "how often the SLI's counters are scraped: a range rate() reads (an alert window, the grid step, a time slice) shorter than two of them is warned about")
+	return func() promrules.Options {
+		return promrules.Options{Target: promrules.Target(*target), ScrapeInterval: *scrape}
+	}
 }
 
 // writeFile writes data to path through a temporary file and a rename, so a

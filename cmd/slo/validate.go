@@ -18,7 +18,9 @@ Check spec files (this tool's slo/v1 format, Sloth's prometheus/v1, OpenSLO
 openslo/v1) and report every problem of every file, with its file, line, SLO
 and field. Valid files are summed up on standard output, one line per SLO.
 It runs every check of slo generate: what one accepts, the other accepts.
-Objectives that make an alert tier unable to fire are warned about.
+Objectives that make an alert tier unable to fire are warned about, and so
+are ranges the rules read with rate() that are shorter than two scrape
+intervals (-scrape-interval, default 15s; see slo generate -h).
 
 Exit status: 0 when every file is valid, 1 when any is not, 2 on bad usage
 or a file that cannot be read.`
@@ -72,9 +74,9 @@ func printWarnings(warnings []string, stderr io.Writer) {
 }
 
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("validate", "[-q] [-target T] FILE...", validateHelp, stderr)
+	fs := newFlagSet("validate", "[-q] [-target T] [-scrape-interval D] FILE...", validateHelp, stderr)
 	quiet := fs.Bool("q", false, "print only problems and warnings")
-	target := fs.String("target", string(promrules.Prometheus2), "Prometheus version the rules are for: prometheus-2 (2.42 and later) or prometheus-3")
+	engine := engineFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -109,7 +111,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 				formatPercent(o.Target), windowName(o), sli, s.Format)
 		}
 	}
-	warnings, err := promrules.Check(slos, promrules.Options{Target: promrules.Target(*target)})
+	warnings, err := promrules.Check(slos, engine())
 	if err != nil {
 		printProblems("slo validate", err, stderr)
 		return exitFail
