@@ -66,13 +66,15 @@ func checkRulesWith(t testing.TB, e testdeps.Engine, rules []byte, format Format
 }
 
 // testRules writes rules and tests to a directory and runs promtool test
-// rules of engine e on them.
+// rules of engine e on them. It returns promtool's report of the tests and
+// whether they passed.
 func testRules(t *testing.T, e testdeps.Engine, rules, tests []byte) (string, bool) {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, dir, "rules.yml", rules)
 	writeFile(t, dir, "tests.yml", tests)
-	return promtool(t, e, dir, "test", "rules", "tests.yml")
+	r := e.TestRules(t, dir, "tests.yml")[0]
+	return r.Output, r.Passed
 }
 
 // passRules runs promtool test rules of every engine on rules and tests, in
