@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,21 +158,32 @@ func TestAccuracyExactWithinOnePercentOfBudget(t *testing.T) {
 	}
 	// engine -> method -> scenario -> remaining budget
 	got := map[string]map[Method]map[string]float64{}
-	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+	var mu sync.Mutex // guards got: every engine and method replays at once
+	methods := []Method{MethodExact, MethodRatioAverage}
+	testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) {
 		res := map[Method]map[string]float64{}
-		for _, m := range []Method{MethodExact, MethodRatioAverage} {
+		testdeps.RunAtOnce(t, []string{string(methods[0]), string(methods[1])}, func(t *testing.T, i int) {
+			m := methods[i]
 			rules := mustGenerate(t, slos, Options{Method: m})
 			start := time.Now()
 			out, _ := testRules(t, e, rules.Rules, probe)
 			t.Logf("%s: promtool replayed %s in %v", m, promDuration(accEnd), time.Since(start).Round(time.Millisecond))
-			res[m] = parseProbe(t, out, truth)
+			vals := parseProbe(t, out, truth)
+			mu.Lock()
+			res[m] = vals
+			mu.Unlock()
+		})
+		if len(res) != len(methods) {
+			return // a method's subtest failed
 		}
 		for _, sc := range accScenarios {
 			if d := math.Abs(res[MethodExact][sc.name] - truth[sc.name]); d > 0.01 {
 				t.Errorf("%s: exact remaining budget %.4f, true %.4f: off by %.4f, more than 0.01", sc.name, res[MethodExact][sc.name], truth[sc.name], d)
 			}
 		}
+		mu.Lock()
 		got[e.Name] = res
+		mu.Unlock()
 	})
 	if len(got) != len(testdeps.Engines) || t.Failed() {
 		return // the table needs every engine's numbers

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,9 +284,13 @@ func TestCalendarMonthBoundaryAccuracy(t *testing.T) {
 	rules := mustGenerate(t, []spec.SLO{s}, Options{})
 	tracker := calTracker(t, c, total, errs)
 	got := map[string]map[time.Duration]float64{}
-	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+	var mu sync.Mutex // guards got: the engines replay at once
+	testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) {
 		out, _ := testRules(t, e, rules.Rules, probe)
-		got[e.Name] = parseTimedProbe(t, out, truth)
+		vals := parseTimedProbe(t, out, truth)
+		mu.Lock()
+		got[e.Name] = vals
+		mu.Unlock()
 	})
 	for _, at := range calProbes {
 		if d := math.Abs(tracker[at] - truth[at]); d > 0.01 {

@@ -41,7 +41,7 @@ func TestGeneratedTestsCoverAWeeklyCorrection(t *testing.T) {
 			// the burn through it fires and spends the budget.
 			plain := s
 			plain.Objective.WeeklyCorrections = nil
-			testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+			testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) {
 				if out, ok := testRules(t, e, mustGenerate(t, []spec.SLO{plain}, opts).Rules, tests.Tests); ok {
 					t.Errorf("the correction test passes on rules without the correction:\n%s", out)
 				}

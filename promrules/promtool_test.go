@@ -32,10 +32,10 @@ func promtool(t testing.TB, e testdeps.Engine, dir string, args ...string) (stri
 }
 
 // checkRules runs promtool check rules of every engine on a generated file
-// in either format, in a subtest per engine.
+// in either format, in a subtest per engine, the engines at once.
 func checkRules(t *testing.T, rules []byte, format Format) {
 	t.Helper()
-	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) { checkRulesWith(t, e, rules, format) })
+	testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) { checkRulesWith(t, e, rules, format) })
 }
 
 // checkRulesWith runs promtool check rules of engine e on a generated file
@@ -66,20 +66,23 @@ func checkRulesWith(t testing.TB, e testdeps.Engine, rules []byte, format Format
 }
 
 // testRules writes rules and tests to a directory and runs promtool test
-// rules of engine e on them.
+// rules of engine e on them. It returns promtool's report of the tests and
+// whether they passed.
 func testRules(t *testing.T, e testdeps.Engine, rules, tests []byte) (string, bool) {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, dir, "rules.yml", rules)
 	writeFile(t, dir, "tests.yml", tests)
-	return promtool(t, e, dir, "test", "rules", "tests.yml")
+	r := e.TestRules(t, dir, "tests.yml")[0]
+	return r.Output, r.Passed
 }
 
 // passRules runs promtool test rules of every engine on rules and tests, in
-// a subtest per engine, and fails the subtest when a test fails.
+// a subtest per engine, the engines at once, and fails the subtest when a
+// test fails.
 func passRules(t *testing.T, rules, tests []byte) {
 	t.Helper()
-	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+	testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) {
 		if out, ok := testRules(t, e, rules, tests); !ok {
 			t.Fatalf("promtool test rules failed:\n%s", out)
 		}
@@ -154,24 +157,35 @@ func checkParses(t *testing.T, rules []byte, s spec.SLO) {
 type mutation struct{ name, old, new string }
 
 // checkBrokenRulesFail runs the generated tests against the rules broken by
-// each mutation, on every engine, and fails unless promtool fails a test.
+// each mutation, and fails unless promtool fails a test of each. Every
+// engine replays all the broken rule files in one promtool run, the engines
+// at once, and reports each mutation in a subtest of its engine's.
 func checkBrokenRulesFail(t *testing.T, rules, tests []byte, ms ...mutation) {
 	t.Helper()
-	for _, m := range ms {
-		t.Run(m.name, func(t *testing.T) {
-			if !bytes.Contains(rules, []byte(m.old)) {
-				t.Fatalf("rules lack %q:\n%s", m.old, rules)
-			}
-			broken := bytes.ReplaceAll(rules, []byte(m.old), []byte(m.new))
-			testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
-				out, ok := testRules(t, e, broken, tests)
-				if ok {
-					t.Fatalf("promtool test rules passed on broken rules (%s)", m.name)
+	dir := t.TempDir()
+	files := make([]string, len(ms))
+	for i, m := range ms {
+		if !bytes.Contains(rules, []byte(m.old)) {
+			t.Fatalf("%s: rules lack %q:\n%s", m.name, m.old, rules)
+		}
+		sub := strconv.Itoa(i)
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, sub), "rules.yml", bytes.ReplaceAll(rules, []byte(m.old), []byte(m.new)))
+		writeFile(t, filepath.Join(dir, sub), "tests.yml", tests)
+		files[i] = filepath.Join(sub, "tests.yml")
+	}
+	testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) {
+		for i, r := range e.TestRules(t, dir, files...) {
+			t.Run(ms[i].name, func(t *testing.T) {
+				if r.Passed {
+					t.Fatalf("promtool test rules passed on broken rules (%s)", ms[i].name)
 				}
-				if !strings.Contains(out, "FAILED") {
-					t.Fatalf("promtool failed without a failing test:\n%s", out)
+				if !strings.Contains(r.Output, "FAILED") {
+					t.Fatalf("promtool failed without a failing test:\n%s", r.Output)
 				}
 			})
-		})
-	}
+		}
+	})
 }

@@ -103,9 +103,11 @@ func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
 		{"absent never fires", "absent(sum(rate(http_requests_total{job=\"checkout\"}[5m1ms])))", "absent(vector(1))", "SLOMetricsAbsent fires"},
 		{"wrong label on alerts", "severity: page", "severity: critical", "page"},
 	}
+	var ms []mutation
 	for _, c := range cases {
-		checkBrokenRulesFail(t, rules, tests.Tests, mutation{c.name, c.old, c.new})
+		ms = append(ms, mutation{c.name, c.old, c.new})
 	}
+	checkBrokenRulesFail(t, rules, tests.Tests, ms...)
 }
 
 func TestGenerateTestsWarnsAboutWhatItCannotTest(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,7 +150,8 @@ func TestAccuracyTimeSlicesWithinOnePercentOfBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]map[string]float64{} // engine -> method -> remaining
-	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
+	var mu sync.Mutex                      // guards got: the engines replay at once
+	testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) {
 		start := time.Now()
 		out, _ := testRules(t, e, rules.Rules, probe)
 		t.Logf("promtool replayed %s in %v", promDuration(sliceAccEnd), time.Since(start).Round(time.Millisecond))
@@ -159,7 +161,9 @@ func TestAccuracyTimeSlicesWithinOnePercentOfBudget(t *testing.T) {
 				t.Errorf("%s: rules' remaining budget %.5f, true %.5f: off by %.5f, more than 0.01", m.name, res[m.name], truth[m.name], d)
 			}
 		}
+		mu.Lock()
 		got[e.Name] = res
+		mu.Unlock()
 	})
 	if len(got) != len(testdeps.Engines) || t.Failed() {
 		return

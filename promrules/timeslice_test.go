@@ -70,9 +70,11 @@ func TestGeneratedTimeSliceTestsCatchBrokenRules(t *testing.T) {
 		{"window one slice short", "[23h59m30s])) / 1440", "[23h58m30s])) / 1440"},
 		{"tier read without the last slice", "last_over_time(slo:sli_error:ratio_rate2m", "last_over_time(slo:sli_error:ratio_rate2m offset 1m"},
 	}
+	var ms []mutation
 	for _, c := range cases {
-		checkBrokenRulesFail(t, rules, tests.Tests, mutation{c.name, c.old, c.new})
+		ms = append(ms, mutation{c.name, c.old, c.new})
 	}
+	checkBrokenRulesFail(t, rules, tests.Tests, ms...)
 }
 
 func TestGenerateRejectsSlicesOfFractionalSeconds(t *testing.T) {

@@ -6,9 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/slo-budget-tracker/slo/internal/testdeps"
 )
@@ -26,11 +29,12 @@ slos:
 `
 
 // promtoolRun runs the promtool of every engine with args in dir, in a
-// subtest per engine, and fails the subtest when promtool fails.
+// subtest per engine, the engines at once, and fails the subtest when
+// promtool fails.
 func promtoolRun(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	testdeps.ForEachEngine(t, func(t *testing.T, e testdeps.Engine) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, e.Promtool(t), args...)
 		cmd.Dir = dir
@@ -89,23 +93,39 @@ func TestGenerateEveryExampleSpec(t *testing.T) {
 // TestGeneratedTestsOfEveryExampleSpecPass generates the rules and the
 // promtool tests of each example spec, the files users start from, and runs
 // the tests on every promtool: every window kind, grouping, correction and
-// slice method the examples show must pass its own tests.
+// slice method the examples show must pass its own tests. Each engine's
+// promtool replays every spec's tests in one run, the engines at once, and
+// each spec's report is a subtest of its engine's, named after the spec.
 func TestGeneratedTestsOfEveryExampleSpecPass(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: replays every example spec's tests in promtool, minutes")
 	}
 	specs, _ := filepath.Glob("../../examples/specs/*.yaml")
-	for _, path := range specs {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			rules, tests := filepath.Join(dir, "rules.yml"), filepath.Join(dir, "rules.tests.yml")
-			if code, _, stderr := cli(t, "generate", "-o", rules, "-tests", tests, path); code != exitOK {
-				t.Fatalf("generate: exit %d: %s", code, stderr)
-			}
-			promtoolRun(t, dir, "test", "rules", tests)
-		})
+	if len(specs) < 3 {
+		t.Fatalf("example specs: %v", specs)
 	}
+	dir := t.TempDir()
+	files := make([]string, len(specs))
+	for i, path := range specs {
+		name := filepath.Base(path)
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		files[i] = filepath.Join(name, "rules.tests.yml")
+		rules := filepath.Join(dir, name, "rules.yml")
+		if code, _, stderr := cli(t, "generate", "-o", rules, "-tests", filepath.Join(dir, files[i]), path); code != exitOK {
+			t.Fatalf("generate %s: exit %d: %s", name, code, stderr)
+		}
+	}
+	testdeps.ForEachEngineAtOnce(t, func(t *testing.T, e testdeps.Engine) {
+		for i, r := range e.TestRules(t, dir, files...) {
+			t.Run(filepath.Base(specs[i]), func(t *testing.T) {
+				if !r.Passed {
+					t.Errorf("promtool test rules %s failed:\n%s", r.File, r.Output)
+				}
+			})
+		}
+	})
 }
 
 func TestGenerateRejectsBadInput(t *testing.T) {
@@ -171,10 +191,57 @@ func TestGenerateCarriesSlothAlerting(t *testing.T) {
 		t.Error("the burn alerts kept the default name")
 	}
 	promtoolRun(t, dir, "check", "rules", rules)
-	if testing.Short() {
-		return
+	// The tests are those of the whole example spec, which
+	// TestGeneratedTestsOfEveryExampleSpecPass replays in promtool against
+	// its rules: the same test groups, against rules holding these groups.
+	sameTestsAsTheExample(t, "../../examples/specs/sloth.yaml", rules, tests)
+}
+
+// sameTestsAsTheExample checks that the generated test file tests, of the
+// rule file rules, holds the test groups that slo generate writes for the
+// example spec, and that every rule group of rules is in the example's rules
+// unchanged: the example's replay in promtool then checks what replaying
+// tests would.
+func sameTestsAsTheExample(t *testing.T, example, rules, tests string) {
+	t.Helper()
+	dir := t.TempDir()
+	exRules, exTests := filepath.Join(dir, "rules.yml"), filepath.Join(dir, "rules.tests.yml")
+	if code, _, stderr := cli(t, "generate", "-o", exRules, "-tests", exTests, example); code != exitOK {
+		t.Fatalf("generate %s: exit %d: %s", example, code, stderr)
 	}
-	promtoolRun(t, dir, "test", "rules", tests)
+	load := func(path string, v any) {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	var got, want struct {
+		EvaluationInterval string `yaml:"evaluation_interval"`
+		Tests              []any  `yaml:"tests"`
+	}
+	load(tests, &got)
+	load(exTests, &want)
+	if len(got.Tests) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("the tests differ from the tests of %s", example)
+	}
+	var ours, theirs struct {
+		Groups []map[string]any `yaml:"groups"`
+	}
+	load(rules, &ours)
+	load(exRules, &theirs)
+	for _, g := range ours.Groups {
+		found := false
+		for _, h := range theirs.Groups {
+			found = found || reflect.DeepEqual(g, h)
+		}
+		if !found {
+			t.Errorf("rule group %v is not in the rules of %s", g["name"], example)
+		}
+	}
 }
 
 // TestGenerateTestsOfAWeekPassPromtool generates rules and tests from the
