@@ -247,7 +247,7 @@ func TestValidateAgreesWithGenerateOnEveryCorpusFile(t *testing.T) {
 	}
 	accepted := 0
 	for _, p := range paths {
-		for _, target := range []string{"prometheus-2", "prometheus-3"} {
+		for _, target := range []string{"prometheus-2", "prometheus-3", "victoriametrics"} {
 			if agree(t, p, "-target", target) {
 				accepted++
 			}
