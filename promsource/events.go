@@ -28,25 +28,7 @@ func keyOf(ls map[string]string) sloKey { return sloKey{ls["slo"], ls["service"]
 // blockNames picks, from the names of the recorded increases, those of the
 // exact method's blocks: a name beside which name_partial is recorded.
 func blockNames(increases []sample) map[string][]string {
-	names := map[string]bool{}
-	for _, smp := range increases {
-		names[smp.name] = true
-	}
-	out := map[string][]string{}
-	for n := range names {
-		if !names[n+partialSuffix] {
-			continue
-		}
-		for _, prefix := range []string{prefixErrors, prefixTotal} {
-			if strings.HasPrefix(n, prefix) {
-				out[prefix] = append(out[prefix], n)
-			}
-		}
-	}
-	for _, ns := range out {
-		slices.Sort(ns)
-	}
-	return out
+	return increaseNames(increases, func(n, _ string, names map[string]bool) bool { return names[n+partialSuffix] })
 }
 
 // blockSum adds up, per SLO, the blocks named names over the window before

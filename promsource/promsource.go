@@ -309,22 +309,27 @@ func chartStep(longest time.Duration) time.Duration {
 // taken for a block: that SLO's events are then unknown, never counted
 // twice.
 func cellNames(increases []sample) map[string][]string {
+	return increaseNames(increases, func(n, step string, names map[string]bool) bool {
+		// A cell is named after its step (increase5m); a calendar
+		// period's running sum (increase_period) is not a cell.
+		_, err := model.ParseDuration(step)
+		return err == nil && !strings.HasSuffix(n, partialSuffix) && !names[n+partialSuffix]
+	})
+}
+
+// increaseNames returns the distinct names of the recorded increases that
+// keep takes, sorted, by prefix (errors, events). keep is given the name,
+// what follows its prefix, and every name recorded.
+func increaseNames(increases []sample, keep func(name, step string, names map[string]bool) bool) map[string][]string {
 	names := map[string]bool{}
 	for _, smp := range increases {
 		names[smp.name] = true
 	}
 	out := map[string][]string{}
 	for n := range names {
-		if strings.HasSuffix(n, partialSuffix) || names[n+partialSuffix] {
-			continue
-		}
 		for _, prefix := range []string{prefixErrors, prefixTotal} {
-			// A cell is named after its step (increase5m); a calendar
-			// period's running sum (increase_period) is not a cell.
-			if step, ok := strings.CutPrefix(n, prefix); ok {
-				if _, err := model.ParseDuration(step); err == nil {
-					out[prefix] = append(out[prefix], n)
-				}
+			if step, ok := strings.CutPrefix(n, prefix); ok && keep(n, step, names) {
+				out[prefix] = append(out[prefix], n)
 			}
 		}
 	}
