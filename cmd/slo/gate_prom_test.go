@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,13 +23,7 @@ import (
 // service search, "query" with 90% left.
 func gateFleet() *promtest.Fleet {
 	f := promtest.NewFleet()
-	ls := func(slo, service string, kv ...string) map[string]string {
-		m := map[string]string{"slo": slo, "service": service}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}
+	ls := promtest.Labels
 	f.Meta(ls("pay", "checkout"), 0.99, time.Hour)
 	f.Budget(ls("pay", "checkout"), 0.99, 400, 3) // 25% left
 	f.Meta(ls("spent", "checkout"), 0.99, time.Hour)
@@ -156,22 +149,9 @@ func testGateOnPrometheus(t *testing.T, e testdeps.Engine) {
 // A Prometheus server that accepts the connection and never answers costs
 // the gate its -timeout, and closes it.
 func TestGateOnASilentPrometheus(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
+	silent := promtest.Silent(t)
 	began := time.Now()
-	code, _, errOut := cli(t, "gate", "-prometheus", "http://"+ln.Addr().String(), "-timeout", "300ms")
+	code, _, errOut := cli(t, "gate", "-prometheus", silent, "-timeout", "300ms")
 	if code != exitUsage || !strings.Contains(errOut, "deadline exceeded") {
 		t.Errorf("code %d, stderr %q; want %d and the deadline", code, errOut, exitUsage)
 	}

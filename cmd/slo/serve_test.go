@@ -23,13 +23,7 @@ import (
 // one without traffic and one whose rules have not run yet.
 func serveFleet() *promtest.Fleet {
 	f := promtest.NewFleet()
-	ls := func(slo, service string, kv ...string) map[string]string {
-		m := map[string]string{"slo": slo, "service": service}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}
+	ls := promtest.Labels
 	f.Meta(ls("pay", "checkout"), 0.99, time.Hour)
 	f.Budget(ls("pay", "checkout"), 0.99, 400, 3) // 25% left
 	f.Meta(ls("refund", "checkout"), 0.99, time.Hour)

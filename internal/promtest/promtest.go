@@ -8,12 +8,14 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,4 +254,47 @@ func (f *Fleet) Firing(labels map[string]string, severity string) {
 	ls := maps.Clone(labels)
 	maps.Copy(ls, map[string]string{"alertname": "SLOErrorBudgetBurn", "alertstate": "firing", "severity": severity, "long_window": "1h", "short_window": "5m"})
 	f.Gauge("ALERTS", ls, 1)
+}
+
+// Labels returns the labels of an SLO's series: its slo and service
+// labels and the label pairs kv (name, value, name, value...).
+func Labels(slo, service string, kv ...string) map[string]string {
+	m := map[string]string{"slo": slo, "service": service}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+// Silent returns the URL of a server that accepts connections and never
+// answers, closed at the end of the test: what a client's timeout must
+// bound.
+func Silent(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }
