@@ -65,14 +65,7 @@ func TestDashboardShowsCorrectionsPeriodsAndSlices(t *testing.T) {
 	srv := httptest.NewServer(slohttp.DashboardHandler(reg))
 	t.Cleanup(srv.Close)
 
-	ctx := browsertest.New(t)
-	step := browsertest.Within(t, ctx, 60*time.Second)
-	if err := chromedp.Do(step,
-		chromedp.Navigate(srv.URL+"/"),
-		chromedp.WaitVisible(`body[data-loaded="true"]`),
-	); err != nil {
-		t.Fatalf("loading the dashboard: %v", err)
-	}
+	step := browsertest.Dashboard(t, srv.URL+"/", 60*time.Second)
 	type card struct {
 		Corrections       []string
 		Active            []string

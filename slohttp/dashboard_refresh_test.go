@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/slo-budget-tracker/slo"
 	"github.com/slo-budget-tracker/slo/internal/browsertest"
 	"github.com/slo-budget-tracker/slo/slohttp"
@@ -54,14 +52,7 @@ func TestDashboardRefreshesAtTheIntervalGiven(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	ctx := browsertest.New(t)
-	step := browsertest.Within(t, ctx, 60*time.Second)
-	if err := chromedp.Do(step,
-		chromedp.Navigate(srv.URL+"/"),
-		chromedp.WaitVisible(`body[data-loaded="true"]`),
-	); err != nil {
-		t.Fatalf("loading the dashboard: %v", err)
-	}
+	browsertest.Dashboard(t, srv.URL+"/", 60*time.Second)
 	first := reads.Load()
 	time.Sleep(3 * time.Second)
 	// 10 reads at 300ms; at 2s, 1 or 2. A loaded machine may delay timers.

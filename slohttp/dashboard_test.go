@@ -252,14 +252,7 @@ func TestDashboardGroupsFamilyMembers(t *testing.T) {
 	srv := httptest.NewServer(http.StripPrefix("/slo/ui", slohttp.DashboardHandler(reg)))
 	t.Cleanup(srv.Close)
 
-	ctx := browsertest.New(t)
-	step := browsertest.Within(t, ctx, 60*time.Second)
-	if err := chromedp.Do(step,
-		chromedp.Navigate(srv.URL+"/slo/ui/"),
-		chromedp.WaitVisible(`body[data-loaded="true"]`),
-	); err != nil {
-		t.Fatalf("loading the dashboard: %v", err)
-	}
+	step := browsertest.Dashboard(t, srv.URL+"/slo/ui/", 60*time.Second)
 	type item struct {
 		Kind, Name, Description string
 		Members                 []string

@@ -124,14 +124,7 @@ func TestServeInBrowser(t *testing.T) {
 		t.Errorf("/slo:\n%s\nwant:\n%s", got, want)
 	}
 
-	ctx := browsertest.New(t)
-	step := browsertest.Within(t, ctx, 90*time.Second)
-	if err := chromedp.Do(step,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`body[data-loaded="true"]`),
-	); err != nil {
-		t.Fatalf("loading the dashboard: %v", err)
-	}
+	step := browsertest.Dashboard(t, base+"/", 90*time.Second)
 	type card struct {
 		Name, Service, Remaining, State string
 		ChartPoints                     int

@@ -57,3 +57,19 @@ func Within(t testing.TB, ctx context.Context, d time.Duration) context.Context 
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// Dashboard starts a headless Chromium (see New), opens the dashboard at
+// url and waits until its first data has loaded (body[data-loaded]). It
+// returns the context of the test's further steps, which must all finish
+// within d of the call.
+func Dashboard(t testing.TB, url string, d time.Duration) context.Context {
+	t.Helper()
+	step := Within(t, New(t), d)
+	if err := chromedp.Do(step,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(`body[data-loaded="true"]`),
+	); err != nil {
+		t.Fatalf("loading the dashboard %s: %v", url, err)
+	}
+	return step
+}

@@ -195,14 +195,7 @@ func TestDemoServesMeasuresAndPersists(t *testing.T) {
 // to show checkout's page tier firing.
 func TestDemoDashboardShowsPageAlert(t *testing.T) {
 	base, _ := startDemo(t, Config{RPS: 100, Speed: 1000})
-	ctx := browsertest.New(t)
-	step := browsertest.Within(t, ctx, 90*time.Second)
-	if err := chromedp.Do(step,
-		chromedp.Navigate(base+"/"), // redirects to the dashboard
-		chromedp.WaitVisible(`body[data-loaded="true"]`),
-	); err != nil {
-		t.Fatalf("loading the dashboard: %v", err)
-	}
+	step := browsertest.Dashboard(t, base+"/", 90*time.Second)
 	// The per-route objective's members are cards grouped under its name.
 	names, err := chromedp.Run(step, chromedp.Evaluate[[]string](`[...document.querySelectorAll("article.card")].map(c =>
 		c.closest("section.group") ? c.closest("section.group").querySelector(".group-name").textContent + " " + c.querySelector(".name").textContent
