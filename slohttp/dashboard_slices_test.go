@@ -21,11 +21,7 @@ import (
 func TestDashboardChartsTimeSlicesInSlices(t *testing.T) {
 	clock := &replayClock{now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	reg := slo.NewRegistry(slo.WithClock(clock.Now))
-	minutes, err := reg.Define(slo.Objective{Name: "minutes", Target: 0.9, Window: time.Hour,
-		Slices: slo.TimeSlices{Window: time.Minute, Target: 0.95}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	minutes := defineMinutes(t, reg)
 	for i := range 60 {
 		switch i {
 		case 20, 40:

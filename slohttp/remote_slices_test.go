@@ -1,14 +1,11 @@
 package slohttp_test
 
 import (
-	"context"
-	"net/http/httptest"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/slo-budget-tracker/slo"
-	"github.com/slo-budget-tracker/slo/slohttp"
 )
 
 // A RemoteSource reads back a time-slice objective's slice counts and a
@@ -16,31 +13,13 @@ import (
 func TestRemoteSourceReadsBackSlicesAndPeriods(t *testing.T) {
 	clock := &replayClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	reg := slo.NewRegistry(slo.WithClock(clock.Now))
-	minutes, err := reg.Define(slo.Objective{Name: "minutes", Target: 0.9, Window: time.Hour,
-		Slices: slo.TimeSlices{Window: time.Minute, Target: 0.95}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	minutes := defineMinutes(t, reg)
 	if _, err := reg.Define(slo.Objective{Name: "monthly", Target: 0.99, Calendar: slo.Calendar{Period: slo.Month}}); err != nil {
 		t.Fatal(err)
 	}
 	minutes.RecordN(1, 1) // a bad slice
 	clock.Advance(time.Minute)
-	srv := httptest.NewServer(slohttp.SnapshotHandler(reg))
-	t.Cleanup(srv.Close)
-
-	src, err := slohttp.NewRemoteSource(srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := src.Snapshots(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := reg.SnapshotAll()
-	for i := range want {
-		want[i].Time = want[i].Time.UTC()
-	}
+	got, want := readBack(t, reg)
 	if len(got) != 2 || got[0].TotalSlices != 60 || got[0].GoodSlices != 59 || got[0].SliceBudget != 6 {
 		t.Errorf("minutes read back with %d slices, %v good, budget %v; want 60, 59, 6", got[0].TotalSlices, got[0].GoodSlices, got[0].SliceBudget)
 	}

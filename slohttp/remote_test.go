@@ -33,25 +33,33 @@ func TestRemoteSourceReadsBackTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.With("/search").RecordN(10, 0)
+	got, want := readBack(t, reg)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read back\n%+v\nserved\n%+v", got, want)
+	}
+}
+
+// readBack serves reg's report and reads it back through a RemoteSource:
+// what it read, and the registry's snapshots as the report can give them
+// back (no description, times in UTC).
+func readBack(t *testing.T, reg *slo.Registry) (got, want []slo.Snapshot) {
+	t.Helper()
 	srv := httptest.NewServer(slohttp.SnapshotHandler(reg))
 	t.Cleanup(srv.Close)
-
 	src, err := slohttp.NewRemoteSource(srv.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := src.Snapshots(context.Background())
+	got, err = src.Snapshots(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := reg.SnapshotAll()
+	want = reg.SnapshotAll()
 	for i := range want {
 		want[i].Description = "" // not part of the report
 		want[i].Time = want[i].Time.UTC()
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("read back\n%+v\nserved\n%+v", got, want)
-	}
+	return got, want
 }
 
 // Any answer that is not a complete report is an error: a failing source

@@ -13,11 +13,7 @@ import (
 func TestReportCountsSlicesOfTimeSliceObjectives(t *testing.T) {
 	clock := &replayClock{now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	reg := slo.NewRegistry(slo.WithClock(clock.Now))
-	minutes, err := reg.Define(slo.Objective{Name: "minutes", Target: 0.9, Window: time.Hour,
-		Slices: slo.TimeSlices{Window: time.Minute, Target: 0.95}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	minutes := defineMinutes(t, reg)
 	if _, err := reg.Define(slo.Objective{Name: "events", Target: 0.9}); err != nil {
 		t.Fatal(err)
 	}
@@ -46,4 +42,17 @@ func TestReportCountsSlicesOfTimeSliceObjectives(t *testing.T) {
 	if body := get(t, slohttp.SnapshotHandler(reg), "GET").Body.String(); strings.Count(body, `"slices"`) != 1 {
 		t.Errorf("want one slices object in the report:\n%s", body)
 	}
+}
+
+// defineMinutes defines in reg the time-slice objective the slice tests
+// share: "minutes", 90% of the 1-minute slices of an hour, each good when
+// 95% of its events are.
+func defineMinutes(t *testing.T, reg *slo.Registry) *slo.Tracker {
+	t.Helper()
+	minutes, err := reg.Define(slo.Objective{Name: "minutes", Target: 0.9, Window: time.Hour,
+		Slices: slo.TimeSlices{Window: time.Minute, Target: 0.95}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return minutes
 }
