@@ -383,13 +383,10 @@ func parseTimedProbe(t *testing.T, out string, truth map[time.Duration]float64) 
 	return vals
 }
 
-// TestCalendarSumsSurviveEvaluationGaps evaluates a monthly SLO's rules
-// only every 2 hours, as after Prometheus restarts longer than any lookback:
-// the period's sums must hold every cell evaluated in the period (the cells
-// not evaluated are lost, as for a rolling window), never restart from the
-// last one.
-func TestCalendarSumsSurviveEvaluationGaps(t *testing.T) {
-	s := spec.SLO{
+// monthlyGapsSLO is the monthly SLO, without alerts, whose rules the
+// evaluation-gap tests run over requests_total.
+func monthlyGapsSLO() spec.SLO {
+	return spec.SLO{
 		Service:   "gaps",
 		Objective: slo.Objective{Name: "calendar", Target: 0.99, Calendar: slo.Calendar{Period: slo.Month}, Tiers: []slo.AlertTier{}},
 		SLI: spec.SLI{
@@ -397,6 +394,15 @@ func TestCalendarSumsSurviveEvaluationGaps(t *testing.T) {
 			TotalQuery: `sum(rate(requests_total[{{.window}}]))`,
 		},
 	}
+}
+
+// TestCalendarSumsSurviveEvaluationGaps evaluates a monthly SLO's rules
+// only every 2 hours, as after Prometheus restarts longer than any lookback:
+// the period's sums must hold every cell evaluated in the period (the cells
+// not evaluated are lost, as for a rolling window), never restart from the
+// last one.
+func TestCalendarSumsSurviveEvaluationGaps(t *testing.T) {
+	s := monthlyGapsSLO()
 	// 60 events a minute, 3 of them errors: a 5-minute cell holds 300
 	// events and 15 errors. Cells are evaluated at 2h, 4h, ..., 10h (the
 	// one at 0 has no range yet).
@@ -424,14 +430,7 @@ func TestCalendarSumsSurviveEvaluationGaps(t *testing.T) {
 // and lose the cells of the blocks not recorded, though they were
 // evaluated.
 func TestCalendarBlockMissedAtItsFirstEvaluationIsLost(t *testing.T) {
-	s := spec.SLO{
-		Service:   "gaps",
-		Objective: slo.Objective{Name: "calendar", Target: 0.99, Calendar: slo.Calendar{Period: slo.Month}, Tiers: []slo.AlertTier{}},
-		SLI: spec.SLI{
-			ErrorQuery: `sum(rate(requests_total{code="500"}[{{.window}}]))`,
-			TotalQuery: `sum(rate(requests_total[{{.window}}]))`,
-		},
-	}
+	s := monthlyGapsSLO()
 	if b := calendarBlock(calendarGrid, 31*day); b != time.Hour {
 		t.Fatalf("a month's block is %s; this test wants 1h", promDuration(b))
 	}
